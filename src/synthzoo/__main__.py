@@ -1,0 +1,3 @@
+from synthzoo.cli import main
+
+main()

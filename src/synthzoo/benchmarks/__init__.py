@@ -1,0 +1,1 @@
+"""Benchmarks: speed of generation, and cross-domain generalization (runner, metrics, records)."""

@@ -1,0 +1,67 @@
+"""The ``synthzoo`` command line: a thin layer over library functions.
+
+Each subpackage adds its commands through a ``register(app)`` function in its own ``cli``
+module, so the parts stay independent.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from synthzoo import __version__
+
+app = typer.Typer(
+    name="synthzoo",
+    help="Domain-randomized deep learning for imaging: generators, model zoo, test sets, benchmark.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_PARTS = ("generators", "datasets", "zoo", "benchmarks", "leaderboard")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"synthzoo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """synthzoo command line."""
+
+
+@app.command("run-default")
+def run_default_cmd(
+    out: str = typer.Option("out", "--out", help="Output folder."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test)."),
+) -> None:
+    """The main job on embedded defaults (resumable): see ``synthzoo.pipeline``."""
+    from synthzoo.pipeline import run_default
+
+    report = run_default(out, quick=quick)
+    typer.echo(f"done: {out}/report.json ({sum(len(v) for v in report.values())} outputs)")
+
+
+for _part in _PARTS:
+    try:
+        _mod = importlib.import_module(f"synthzoo.{_part}.cli")
+    except ModuleNotFoundError as _exc:  # a part without commands yet
+        if _exc.name != f"synthzoo.{_part}.cli":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,262 @@
+"""Intensity models and artifacts, each a :class:`~synthzoo.generators.base.Step`.
+
+Images are ``float32 (B, C, *spatial)``.  The Gaussian mixture, bias field, gamma and
+resolution model follow SynthSeg (Billot et al., Medical Image Analysis 2023); Rician noise is
+the magnitude of complex Gaussian noise (Gudbjartsson & Patz 1995).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from synthzoo.generators.base import Geometry, Params, State, Step, draw_seed, seeded
+from synthzoo.generators.samplers import SamplerLike, as_sampler
+
+
+def _bshape(B: int, C: int, d: int) -> tuple[int, ...]:
+    return (B, C) + (1,) * d
+
+
+# --------------------------------------------------------------------------- helpers
+def gaussian_kernel1d(sigma: torch.Tensor, radius: int) -> torch.Tensor:
+    """Normalised Gaussian kernels, ``(len(sigma), 2*radius+1)``; sigma 0 gives a delta."""
+    x = torch.arange(-radius, radius + 1, device=sigma.device, dtype=torch.float32)
+    s = sigma.clamp_min(1e-3).unsqueeze(-1)
+    k = torch.exp(-0.5 * (x / s) ** 2)
+    return k / k.sum(-1, keepdim=True)
+
+
+def blur(image: torch.Tensor, sigma: torch.Tensor, *, truncate: float = 3.0) -> torch.Tensor:
+    """Separable Gaussian blur with per-sample, per-axis ``sigma`` ``(B, d)`` in voxels.
+
+    ``image``: ``(B, C, *spatial)``.  Borders are reflected."""
+    B, C = image.shape[:2]
+    d = image.dim() - 2
+    out = image
+    for axis in range(d):
+        s = sigma[:, axis]
+        if float(s.max()) < 0.3:
+            continue
+        radius = max(1, int(math.ceil(truncate * float(s.max()))))
+        radius = min(radius, out.shape[2 + axis] - 1)
+        k = gaussian_kernel1d(s, radius)  # (B, K)
+        x = out.movedim(2 + axis, -1)
+        shape = x.shape
+        # (B, C*rest, L) -> grouped conv with one kernel per sample
+        x = x.reshape(1, B, -1, shape[-1]).transpose(0, 2).reshape(-1, B, shape[-1])
+        x = F.pad(x, (radius, radius), mode="reflect")
+        x = F.conv1d(x, k.unsqueeze(1), groups=B)
+        x = x.reshape(-1, 1, B, shape[-1]).transpose(0, 2).reshape(shape)
+        out = x.movedim(-1, 2 + axis)
+    return out
+
+
+def minmax(image: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Per-sample, per-channel min-max normalisation to [0, 1]."""
+    flat = image.flatten(2)
+    lo = flat.amin(-1).view(*image.shape[:2], *([1] * (image.dim() - 2)))
+    hi = flat.amax(-1).view(*image.shape[:2], *([1] * (image.dim() - 2)))
+    return (image - lo) / (hi - lo).clamp_min(eps)
+
+
+def smooth_field(coeffs: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Upsample a coarse field ``(B, C, *coarse)`` to ``size`` (linear, align_corners)."""
+    mode = "bilinear" if len(size) == 2 else "trilinear"
+    return F.interpolate(coeffs, size=tuple(size), mode=mode, align_corners=True)
+
+
+# --------------------------------------------------------------------------- steps
+class GaussianMixture(Step):
+    """Image from labels: per-class intensity ``N(mean_k, std_k)`` with means and stds drawn
+    per sample (SynthSeg's GMM: means U(25, 225), stds U(5, 25)).
+
+    ``classes`` maps generation labels to intensity classes so that several labels can
+    share an intensity (default: one class per label).  ``channels`` > 1 draws independent
+    contrasts per channel.  ``zero_background`` pins class 0 to intensity 0 (e.g. for
+    skull-stripped data); by default background is randomized like any class.
+    """
+
+    def __init__(self, *, means: SamplerLike = (25.0, 225.0), stds: SamplerLike = (5.0, 25.0),
+                 classes: Sequence[int] | None = None, channels: int = 1,
+                 zero_background: bool = False) -> None:
+        super().__init__()
+        self.means = as_sampler(means, name="means")
+        self.stds = as_sampler(stds, name="stds")
+        self.classes = None if classes is None else [int(c) for c in classes]
+        self.channels = int(channels)
+        self.zero_background = bool(zero_background)
+
+    def _n_classes(self, n_labels: int) -> int:
+        if self.classes is None:
+            return n_labels
+        if len(self.classes) < n_labels:
+            raise ValueError(f"classes maps {len(self.classes)} labels, need {n_labels}")
+        return max(self.classes) + 1
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        K = self._n_classes(geom.n_labels)
+        shape = (geom.batch, self.channels, K)
+        means = self.means.sample(shape, generator=generator)
+        stds = self.stds.sample(shape, generator=generator).abs()
+        if self.zero_background:
+            means[..., 0] = 0
+            stds[..., 0] = 0
+        return {"means": means, "stds": stds, "seed": draw_seed(generator)}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        labels = state.labels
+        B = labels.shape[0]
+        idx = labels
+        if self.classes is not None:
+            idx = torch.as_tensor(self.classes, device=labels.device)[labels]
+        flat = idx.view(B, 1, -1).expand(B, self.channels, -1)
+        mean = torch.gather(params["means"], 2, flat)
+        std = torch.gather(params["stds"], 2, flat)
+        g = seeded(params["seed"], labels.device)
+        noise = torch.randn(mean.shape, generator=g, device=labels.device)
+        image = torch.addcmul(mean, std, noise).view(B, self.channels, *labels.shape[2:])
+        return State(labels, image, state.spacing)
+
+
+class BiasField(Step):
+    """Multiplicative smooth bias field ``exp(b)``, ``b`` a coarse Gaussian field upsampled
+    (std drawn from ``std``; coarse grid ``scale`` x the image size; SynthSeg: 0.7, 0.025)."""
+
+    def __init__(self, *, std: SamplerLike = (0.0, 0.7), scale: float = 0.025) -> None:
+        super().__init__()
+        self.std = as_sampler(std, name="std")
+        self.scale = float(scale)
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        coarse = [max(2, math.ceil(n * self.scale)) for n in geom.spatial]
+        std = self.std.sample((geom.batch,), generator=generator)
+        field = torch.randn((geom.batch, 1, *coarse), generator=generator, device=generator.device)
+        return {"coeffs": field * std.view(-1, *([1] * (geom.dims + 1)))}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        img = state.image
+        field = torch.exp(smooth_field(params["coeffs"], img.shape[2:]))
+        return State(state.labels, img * field, state.spacing)
+
+
+class Normalize(Step):
+    """Per-sample min-max normalisation to [0, 1]."""
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        return State(state.labels, minmax(state.image), state.spacing)
+
+
+class Gamma(Step):
+    """Gamma transform ``x ** exp(g)``, ``g ~ N(0, std)`` per sample and channel (SynthSeg:
+    std 0.5).  The image is min-max normalised first."""
+
+    def __init__(self, *, std: SamplerLike = 0.5) -> None:
+        super().__init__()
+        self.std = as_sampler(std, name="std")
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        std = self.std.sample((geom.batch, 1), generator=generator)
+        g = torch.randn((geom.batch, 1), generator=generator, device=generator.device) * std
+        return {"log_gamma": g}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        img = minmax(state.image)
+        g = torch.exp(params["log_gamma"]).view(img.shape[0], -1, *([1] * (img.dim() - 2)))
+        return State(state.labels, img.clamp_min(0).pow(g), state.spacing)
+
+
+class Blur(Step):
+    """Gaussian blur with ``sigma`` (voxels) drawn per sample and axis."""
+
+    def __init__(self, *, sigma: SamplerLike = (0.0, 1.0)) -> None:
+        super().__init__()
+        self.sigma = as_sampler(sigma, name="sigma")
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        return {"sigma": self.sigma.sample((geom.batch, geom.dims), generator=generator).abs()}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        return State(state.labels, blur(state.image, params["sigma"]), state.spacing)
+
+
+class Resolution(Step):
+    """Resolution and slice-thickness simulation (SynthSeg): blur with a Gaussian matched to a
+    random acquisition resolution, downsample to it, and upsample back.
+
+    With probability ``p_thick`` one random axis gets a thick-slice resolution drawn from
+    ``thick`` (mm) and the others from ``iso``; otherwise all axes share one ``iso`` draw.
+    ``sigma = 0.75 * res / spacing`` voxels (for res > spacing), jittered by ``jitter``.
+    """
+
+    def __init__(self, *, iso: SamplerLike = (1.0, 4.0), thick: SamplerLike = (1.0, 8.0),
+                 p_thick: float = 0.5, jitter: float = 0.15, prob: float = 1.0) -> None:
+        super().__init__()
+        self.iso = as_sampler(iso, name="iso")
+        self.thick = as_sampler(thick, name="thick")
+        self.p_thick = float(p_thick)
+        self.jitter = float(jitter)
+        self.prob = float(prob)
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        B, d = geom.batch, geom.dims
+        spacing = torch.tensor(geom.spacing, device=generator.device)
+        iso = self.iso.sample((B, 1), generator=generator).expand(B, d).clone()
+        thick = self.thick.sample((B,), generator=generator)
+        axis = torch.randint(d, (B,), generator=generator, device=generator.device)
+        use_thick = torch.rand((B,), generator=generator, device=generator.device) < self.p_thick
+        onehot = F.one_hot(axis, d).bool() & use_thick.unsqueeze(1)
+        res = torch.where(onehot, thick.unsqueeze(1).expand(B, d), iso)
+        active = torch.rand((B,), generator=generator, device=generator.device) < self.prob
+        res = torch.where(active.unsqueeze(1), res, spacing.expand(B, d))
+        res = torch.maximum(res, spacing)
+        jit = 1 + self.jitter * (2 * torch.rand((B, d), generator=generator,
+                                                device=generator.device) - 1)
+        return {"resolution": res, "sigma": 0.75 * res / spacing * jit * (res > spacing)}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        img = state.image
+        d = img.dim() - 2
+        spacing = torch.tensor(state.spacing or (1.0,) * d, device=img.device)
+        img = blur(img, params["sigma"])
+        mode = "bilinear" if d == 2 else "trilinear"
+        out = []
+        for b in range(img.shape[0]):
+            x = img[b : b + 1]
+            factor = (spacing / params["resolution"][b]).tolist()
+            low = [max(2, int(round(n * f))) for n, f in zip(img.shape[2:], factor)]
+            if list(low) != list(img.shape[2:]):
+                x = F.interpolate(x, size=low, mode=mode, align_corners=True)
+                x = F.interpolate(x, size=tuple(img.shape[2:]), mode=mode, align_corners=True)
+            out.append(x)
+        return State(state.labels, torch.cat(out), state.spacing)
+
+
+class Noise(Step):
+    """Additive Gaussian or Rician noise with ``std`` drawn per sample (in image units, so
+    place it after :class:`Normalize` for relative noise)."""
+
+    def __init__(self, *, std: SamplerLike = (0.0, 0.05), kind: str = "gaussian") -> None:
+        super().__init__()
+        if kind not in ("gaussian", "rician"):
+            raise ValueError(f"unknown noise kind {kind!r}; available: gaussian, rician")
+        self.std = as_sampler(std, name="std")
+        self.kind = kind
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        return {"std": self.std.sample((geom.batch,), generator=generator).abs(),
+                "seed": draw_seed(generator)}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        img = state.image
+        g = seeded(params["seed"], img.device)
+        std = params["std"].view(-1, *([1] * (img.dim() - 1)))
+        n1 = torch.randn(img.shape, generator=g, device=img.device)
+        if self.kind == "gaussian":
+            return State(state.labels, torch.addcmul(img, std, n1), state.spacing)
+        n2 = torch.randn(img.shape, generator=g, device=img.device)
+        out = torch.sqrt((img + std * n1) ** 2 + (std * n2) ** 2)
+        return State(state.labels, out, state.spacing)

@@ -1,0 +1,1 @@
+"""Leaderboard: result records to tables and the static leaderboard page."""

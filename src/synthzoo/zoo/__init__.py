@@ -1,0 +1,1 @@
+"""Model zoo: architectures, registry, weight cards, verified downloads and training."""
