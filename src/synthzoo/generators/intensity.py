@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.generators.base import Geometry, Params, State, Step, draw_seed, seeded
-from synthzoo.generators.samplers import SamplerLike, as_sampler
+from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
 
 
 def _bshape(B: int, C: int, d: int) -> tuple[int, ...]:
@@ -260,3 +260,24 @@ class Noise(Step):
         n2 = torch.randn(img.shape, generator=g, device=img.device)
         out = torch.sqrt((img + std * n1) ** 2 + (std * n2) ** 2)
         return State(state.labels, out, state.spacing)
+
+
+class PoissonNoise(Step):
+    """Photon/count noise: the image (assumed >= 0, e.g. after :class:`Normalize`) is scaled
+    to an expected count ``peak`` (drawn per sample), Poisson-sampled and scaled back, so
+    the noise level varies with the signal.  Used by PET, fluorescence, EM and micro-CT."""
+
+    def __init__(self, *, peak: SamplerLike = LogUniform(5.0, 500.0)) -> None:
+        super().__init__()
+        self.peak = as_sampler(peak, name="peak")
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        return {"peak": self.peak.sample((geom.batch,), generator=generator).clamp_min(1e-3),
+                "seed": draw_seed(generator)}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        img = state.image.clamp_min(0)
+        g = seeded(params["seed"], img.device)
+        peak = params["peak"].view(-1, *([1] * (img.dim() - 1)))
+        counts = torch.poisson(img * peak, generator=g)
+        return State(state.labels, counts / peak, state.spacing)
