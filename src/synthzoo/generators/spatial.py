@@ -161,8 +161,16 @@ class RandomSpatial(Step):
         return rot @ shear @ torch.diag_embed(scales)
 
     def displacement(self, params: Params, out: Sequence[int]) -> torch.Tensor:
-        """Dense displacement ``u`` on the output grid, ``(B, d, *out)`` in voxels."""
+        """Dense displacement ``u`` on the output grid, ``(B, d, *out)`` in voxels.
+
+        The coarse velocity is upsampled to an integration grid of at most 32 voxels per side
+        (half the output size) so that scaling and squaring composes accurately."""
         v = params["velocity"]
+        if float(v.abs().max()) == 0.0:
+            return torch.zeros((v.shape[0], v.shape[1], *out), device=v.device)
+        work = [max(c, min(32, n // 2)) for c, n in zip(v.shape[2:], out)]
+        if list(work) != list(v.shape[2:]):
+            v = F.interpolate(v, size=work, mode=_interp_mode(len(out)), align_corners=True)
         u = integrate_svf(v, out, self.integration_steps)
         return F.interpolate(u, size=tuple(out), mode=_interp_mode(len(out)), align_corners=True)
 
