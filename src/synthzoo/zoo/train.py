@@ -11,7 +11,6 @@ the run writes ``OUT/NAME.safetensors``, the weight card ``OUT/NAME.json`` and `
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 import lightning as L
 
 from synthzoo.zoo.card import WeightCard
+from synthzoo.zoo.weights import sha256_file
 
 CKPT = "checkpoints/last.ckpt"
 
@@ -185,14 +185,6 @@ class AtomicCheckpoint(L.Callback):
         tmp = self.path.with_name(self.path.name + ".tmp")
         trainer.save_checkpoint(str(tmp))
         os.replace(tmp, self.path)
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
