@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 import lightning as L
 
 from synthzoo.zoo.card import WeightCard
+from synthzoo.zoo.heldout import dice_per_class
 from synthzoo.zoo.weights import sha256_file
 
 CKPT = "checkpoints/last.ckpt"
@@ -67,16 +69,6 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-5
     inter = (p * y).sum(dims)
     denom = p.sum(dims) + y.sum(dims)
     return 1 - ((2 * inter + eps) / (denom + eps)).mean()
-
-
-def dice_per_class(pred: torch.Tensor, target: torch.Tensor, n_classes: int) -> list[float]:
-    """Hard Dice per class (NaN where a class is absent from both) of integer maps."""
-    out = []
-    for k in range(n_classes):
-        a, b = pred == k, target == k
-        s = int(a.sum()) + int(b.sum())
-        out.append(float("nan") if s == 0 else 2 * int((a & b).sum()) / s)
-    return out
 
 
 class SynthTrainer(L.LightningModule):
@@ -246,8 +238,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                         enable_model_summary=False, callbacks=callbacks, num_sanity_val_steps=0,
                         limit_val_batches=0)
     loader = torch.utils.data.DataLoader(range(cfg.steps), batch_size=None)
-    if resume is not None and progress:
-        print(f"resuming from {resume}")
+    if resume is not None:
+        print(f"resuming from {resume}", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*resuming from a checkpoint that ended.*", )
