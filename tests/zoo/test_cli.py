@@ -36,9 +36,14 @@ def test_zoo_info_pull_and_predict_cli(tiny, tmp_path):
     img = (np.arange(32 * 40).reshape(32, 40) % 251).astype(np.uint8)
     Image.fromarray(img).save(tmp_path / "in.png")
     r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / "out.png",
-               "--probabilities", tmp_path / "p.tif")
+               "--probabilities", tmp_path / "p.zarr", "--spacing", "0.5")
     assert r.exit_code == 0, r.output
     assert np.asarray(Image.open(tmp_path / "out.png")).shape == (32, 40)
+    import zarr
+
+    p = zarr.open_array(str(tmp_path / "p.zarr"), mode="r")
+    assert p.shape == (3, 32, 40) and p.attrs["kind"] == "probabilities"
+    np.testing.assert_allclose(np.asarray(p[...]).sum(0), 1.0, atol=1e-4)
 
 
 def test_cli_errors(tiny, tmp_path):

@@ -50,9 +50,9 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 def info_cmd(
     name: str = typer.Argument(..., help="Model name (see `synthzoo zoo list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole card as JSON."),
-    offline: bool = typer.Option(False, "--offline", help="Never download."),
+    offline: bool = typer.Option(False, "--offline", help="Accepted for symmetry: info never downloads."),
 ) -> None:
-    """Show a model's weight card and where its weights resolve from."""
+    """Show a model's weight card and where its weights resolve from (never downloads)."""
     from synthzoo.zoo.models import get_card
     from synthzoo.zoo.weights import locate
 
@@ -102,13 +102,14 @@ def predict_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
     overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights."),
+    spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size (mm) overriding the file's; PNG/TIFF default to the model's."),
 ) -> None:
     """Segment an image with a pretrained model."""
     from synthzoo.zoo.predict import predict_file
 
     try:
         paths = predict_file(model, input, output, probabilities=probabilities, device=device,
-                             overlap=overlap, offline=offline)
+                             overlap=overlap, offline=offline, spacing=spacing)
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

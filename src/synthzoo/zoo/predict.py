@@ -141,9 +141,13 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
 
 def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
-                 overlap: float = 0.5, offline: bool = False) -> list[Path]:
+                 overlap: float = 0.5, offline: bool = False,
+                 spacing: float | None = None) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
-    to ``output`` (input's geometry) and optionally the probabilities."""
+    to ``output`` (input's geometry) and optionally the probabilities.
+
+    ``spacing`` (mm, isotropic) overrides the file's voxel size; files without one (PNG,
+    TIFF, Zarr without a ``spacing`` attribute) are taken to be at the card's spacing."""
     from synthzoo.zoo.imageio import read_image, write_like
     from synthzoo.zoo.models import create_model, get_card
 
@@ -154,7 +158,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     img = read_image(input)
     card = get_card(model_name)
     model = create_model(model_name, pretrained=True, offline=offline)
-    prob = predict_array(model, card, img.data, spacing=img.spacing, device=device, overlap=overlap)
+    sp = (float(spacing),) * img.data.ndim if spacing is not None else img.spacing
+    prob = predict_array(model, card, img.data, spacing=sp, device=device, overlap=overlap)
     labels = prob.argmax(0)
     paths = [write_like(output, labels, img)]
     if probabilities is not None:
