@@ -16,8 +16,8 @@ from synthzoo.zoo.weights import sha256_file
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ARGS = ["--generator", "neuro-mri", "--model", "unet", "--dims", "2", "--size", "32",
-        "--spacing", "6", "--steps", "100", "--batch", "1", "--levels", "2", "--features", "4",
-        "--ckpt-every", "10", "--val-every", "50", "--threads", "1", "--no-progress", "--device", "cpu"]
+        "--spacing", "6", "--steps", "40", "--batch", "1", "--levels", "2", "--features", "4",
+        "--ckpt-every", "5", "--val-every", "20", "--threads", "1", "--no-progress", "--device", "cpu"]
 
 
 def test_soft_dice_and_dice():
@@ -49,19 +49,19 @@ def test_killed_run_resumes_from_checkpoint(tmp_path):
     proc.wait()
     assert not (out / "command.txt").exists()  # killed before it finished
     done_before = torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"]
-    assert 10 <= done_before < 100
+    assert 5 <= done_before < 40
     proc = _run(out, env)
     log, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, log
     assert "resuming from" in log
     steps = [json.loads(l)["step"] for l in (out / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 101))  # every step once, none repeated after the resume
+    assert steps == list(range(1, 41))  # every step once, none repeated after the resume
     card = WeightCard.load(out / "neuro-mri-unet-2d.json")
-    assert card.training["steps"] == 100 and card.domain == "neuro-mri"
+    assert card.training["steps"] == 40 and card.domain == "neuro-mri"
     assert card.label_names == ("background", "csf", "gray_matter", "white_matter")
     assert card.sha256 == sha256_file(out / card.weights_file)
     assert "synthzoo train" in (out / "command.txt").read_text()
-    assert torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"] == 100
+    assert torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"] == 40
 
 
 def test_train_in_process_learns_and_refuses_other_config(tmp_path):
