@@ -134,6 +134,15 @@ class BrightnessDrift(Step):
         return State(state.labels, img * gain + offset, state.spacing)
 
 
+def _unravel(flat: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Flat indices ``(N,)`` -> voxel coordinates ``float32 (N, d)``."""
+    out = []
+    for n in reversed(size):
+        out.append(flat % n)
+        flat = flat // n
+    return torch.stack(out[::-1], 1).float()
+
+
 @GENERATORS.register()
 class ElectronMicroscopy(Generator):
     """Electron microscopy of cells (warped Voronoi cells, dark membranes, organelles), 2D and 3D."""
@@ -236,7 +245,7 @@ class ElectronMicroscopy(Generator):
                 if len(pick) == 0:
                     break
                 pick = pick[torch.randint(len(pick), (n,), generator=generator, device=dev)]
-                centres = torch.stack(torch.unravel_index(pick, size), 1).float()
+                centres = _unravel(pick, size)
                 r = torch.rand((n, 1), generator=generator, device=dev) * (r_hi - r_lo) + r_lo
                 radii = (r * cell).clamp_min(1.0).expand(n, dims).clone()
                 lo, hi = stretch

@@ -130,8 +130,9 @@ def voronoi(size: Sequence[int], *, n_seeds: int, coords: torch.Tensor | None = 
     """Voronoi cells of ``n_seeds`` uniform random seeds.
 
     Returns ``(cell_id, wall)``: ``int64 (*size)`` cell indices ``0..n_seeds-1`` and
-    ``float32 (*size)`` the distance (voxels) to the wall between the two nearest seeds,
-    ``(d2^2 - d1^2) / (2 |s1 - s2|)``.  Passing warped ``coords``
+    ``float32 (*size)`` the distance (voxels) to the nearest cell wall: the smallest distance
+    ``(dk^2 - d1^2) / (2 |s1 - sk|)`` to the bisector planes between the nearest seed ``s1``
+    and the next four seeds ``sk``.  Passing warped ``coords``
     (:func:`warp_coords`) bends the walls."""
     size = tuple(int(s) for s in size)
     d = len(size)
@@ -142,14 +143,16 @@ def voronoi(size: Sequence[int], *, n_seeds: int, coords: torch.Tensor | None = 
     half = torch.tensor([(n - 1) / 2 for n in size], device=generator.device)
     seeds = (2 * _u(generator, n_seeds, d) - 1) * half
     flat = coords.reshape(-1, d)
+    k = min(n_seeds, 5)
     ids, walls = [], []
     for start in range(0, flat.shape[0], chunk):
         dist = torch.cdist(flat[start : start + chunk], seeds)
-        two = dist.topk(2, dim=1, largest=False)
-        i1, i2 = two.indices[:, 0], two.indices[:, 1]
-        gap = (seeds[i1] - seeds[i2]).norm(dim=1).clamp_min(1e-6)
-        ids.append(i1)
-        walls.append((two.values[:, 1] ** 2 - two.values[:, 0] ** 2) / (2 * gap))
+        near = dist.topk(k, dim=1, largest=False)
+        i1 = near.indices[:, :1]
+        gap = (seeds[i1] - seeds[near.indices[:, 1:]]).norm(dim=-1).clamp_min(1e-6)
+        plane = (near.values[:, 1:] ** 2 - near.values[:, :1] ** 2) / (2 * gap)
+        ids.append(i1[:, 0])
+        walls.append(plane.amin(1))
     return torch.cat(ids).view(size), torch.cat(walls).view(size)
 
 
