@@ -5,10 +5,10 @@ model of packed cells: Honda, "Description of cellular patterns by Dirichlet dom
 J. Theor. Biol. 1978), membranes as the voxels near a cell wall (random thickness, a target
 class), organelle-like blobs (elongated mitochondria, small vesicles) inside cells; rendered by
 domain randomization in the manner of SynthSeg (Billot et al., MedIA 2023: random intensities
-per class, random deformation) with the artifact families that define EM (see
-``shared/DESIGN.md``): dark membranes, textured cytoplasm, section-thickness blur along the
-cutting axis ``z`` (3D), charging / brightness drift across sections or scan lines, and
-electron-count (Poisson) plus Gaussian noise.
+per class, random deformation) with the artifact families that define EM: dark membranes,
+textured cytoplasm, section-thickness blur along the cutting axis ``z`` (3D), charging /
+brightness drift across sections or scan lines, and electron-count (Poisson) plus Gaussian
+noise.
 
 Layout: ``(B, 1, H, W)`` in 2D and ``(B, 1, Z, Y, X)`` in 3D with the section axis ``z``
 first.  Generation labels: 0 extracellular space, 1 membrane, 2 mitochondrion, 3 vesicle, then

@@ -38,7 +38,7 @@ from synthzoo.generators.base import Generator, Geometry, Params, State, Step, a
 from synthzoo.generators.intensity import blur
 from synthzoo.generators.labels import noise_shapes
 from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import SamplerLike, Uniform, as_sampler
+from synthzoo.generators.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.shapes import paint_ellipsoids, smooth_noise
 from synthzoo.generators.spatial import RandomSpatial
 
@@ -76,7 +76,7 @@ class BMode(Step):
         tgc_std: SamplerLike = (0.0, 0.4),
         noise: SamplerLike = (0.0, 0.01),
         dynamic_range: SamplerLike = (35.0, 65.0),
-        gain: SamplerLike = (2.0, 8.0),
+        gain: SamplerLike = LogUniform(4.0, 30.0),
         reflector: bool = True,
     ) -> None:
         super().__init__()
@@ -301,7 +301,7 @@ class Ultrasound(Generator):
                 c[:, 1:] = c[:, 1:] * 0.6 + 0.2 * torch.tensor(size[1:], device=dev)
                 radii = torch.empty((n_ref, dims), device=dev)
                 radii[:, 0] = (0.015 + 0.025 * u.sample((n_ref,), generator=generator)) * H
-                radii[:, 1:] = (0.05 + 0.1 * u.sample((n_ref, dims - 1), generator=generator)) * H
+                radii[:, 1:] = (0.03 + 0.06 * u.sample((n_ref, dims - 1), generator=generator)) * H
                 paint_ellipsoids(lab, c, radii, reflector, overwrite=True, rotate=False,
                                  generator=generator)
             out[b, 0] = lab
