@@ -36,7 +36,6 @@ import torch.nn.functional as F
 
 from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
 from synthzoo.generators.intensity import blur
-from synthzoo.generators.labels import noise_shapes
 from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.shapes import paint_ellipsoids, smooth_noise
@@ -65,7 +64,7 @@ class BMode(Step):
         apex: SamplerLike = (-0.02, 0.6),
         depth: SamplerLike = (0.75, 1.0),
         shift: SamplerLike = (-0.1, 0.1),
-        echo: SamplerLike = (0.05, 1.0),
+        echo: SamplerLike = LogUniform(0.03, 1.0),
         density: SamplerLike = (0.1, 1.0),
         attenuation: SamplerLike = (0.0, 2.0),
         reflector_echo: SamplerLike = (1.5, 3.0),
@@ -262,22 +261,25 @@ class Ultrasound(Generator):
                        generator: torch.Generator) -> torch.Tensor:
         """Layers, organs, lesions and a reflector, ``int64 (B, 1, *size)``, depth on axis 0.
 
-        ``n_layers`` wavy superficial layers (each 3-12% of the depth), organ blobs from
-        noise shapes (SynthMorph recipe) below them, 0-3 ellipsoidal lesions and, with
-        probability 0.8, one or two flat reflectors (bone / stone) in the upper two thirds."""
+        ``n_layers`` wavy superficial layers (each 3-12% of the depth), organ blobs below them
+        (argmax of smooth noise channels, as in the SynthMorph shapes recipe), 0-3
+        ellipsoidal lesions and, with probability 0.8, one or two flat reflectors (bone,
+        stones) in the upper two thirds."""
         size = as_size(size, dims)
         dev = generator.device
         H = size[0]
         depth = torch.arange(H, device=dev, dtype=torch.float32).view(H, *([1] * (dims - 1)))
-        organs = noise_shapes(batch=batch, size=size, n_labels=2 * max(self.n_organs, 1),
-                              scale=(1 / 12, 1 / 5), generator=generator)
         out = torch.zeros((batch, 1, *size), dtype=torch.long, device=dev)
         first_organ = 1 + self.n_layers
         lesion, reflector = first_organ + self.n_organs, first_organ + self.n_organs + 1
         u = Uniform(0.0, 1.0)
         for b in range(batch):
-            lab = torch.where(organs[b, 0] < self.n_organs, organs[b, 0] + first_organ,
-                              torch.zeros_like(organs[b, 0]))
+            # organs: argmax of smooth noise channels (SynthMorph-like shapes at full resolution);
+            # half of the channels are background, so organs cover about half of the field
+            cell = min(size) / (3 + 5 * float(u.sample((), generator=generator)))
+            field = smooth_noise(size, cell=cell, channels=2 * max(self.n_organs, 1), generator=generator)
+            organ = field.argmax(0)
+            lab = torch.where(organ < self.n_organs, organ + first_organ, torch.zeros_like(organ))
             top = torch.zeros(size[1:], device=dev)
             done = torch.zeros(size, dtype=torch.bool, device=dev)
             for k in range(self.n_layers):
