@@ -75,3 +75,18 @@ def test_brightness_drift_varies_along_axis0_only():
     out = step.apply(State(img.long(), img), params=p).image[0, 0]
     assert float(out.mean(1).std()) > 0.05  # rows differ
     assert float(out.std(1).max()) < 1e-5  # each row is uniform
+
+
+def test_samples_do_not_depend_on_the_rest_of_the_batch():
+    gen = create("em", out_size=32)
+    labels = gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(0))
+    params = gen.sample_params(labels, generator=torch.Generator().manual_seed(1))
+    both = gen.apply(labels, params=params).image
+
+    def first(p):
+        if isinstance(p, dict):
+            return {k: first(v) for k, v in p.items()}
+        return p[:1] if isinstance(p, torch.Tensor) and p.dim() > 0 else p
+
+    alone = gen.apply(labels[:1], params=[first(p) for p in params]).image
+    assert torch.allclose(alone[0], both[0], atol=1e-5)

@@ -109,8 +109,8 @@ class SectionThickness(Step):
 
 class BrightnessDrift(Step):
     """Charging / brightness drift along axis 0 (between sections in 3D, across scan lines
-    in 2D): ``x * exp(a(z)) + o(z)`` with ``a``, ``o`` smooth random curves of std ``std``
-    varying over ``length`` voxels."""
+    in 2D): ``x * exp(a(z)) + m * o(z)`` with ``a``, ``o`` smooth random curves of std ``std``
+    varying over ``length`` voxels and ``m`` the sample's mean intensity."""
 
     def __init__(self, *, std: SamplerLike = (0.0, 0.25), length: SamplerLike = (4.0, 32.0)) -> None:
         super().__init__()
@@ -130,7 +130,8 @@ class BrightnessDrift(Step):
         img = state.image
         shape = (img.shape[0], 1, img.shape[2]) + (1,) * (img.dim() - 3)
         gain = torch.exp(params["curves"][:, 0]).view(shape)
-        offset = params["curves"][:, 1].view(shape) * img.mean()
+        level = img.mean(dim=tuple(range(1, img.dim())), keepdim=True)  # per sample
+        offset = params["curves"][:, 1].view(shape) * level
         return State(state.labels, img * gain + offset, state.spacing)
 
 
