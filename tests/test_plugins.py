@@ -128,8 +128,3 @@ def test_shared_contract_tests_run_on_the_plugin(site):
             str(ROOT / "tests" / "generators" / "test_contract.py"))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "8 passed" in r.stdout  # 4 contract tests x 2 dims (GPU ones skipped)
-
-
-def test_example_source_tree_is_left_clean(site):
-    leftovers = [p.name for p in EXAMPLE.rglob("*") if p.name in ("build",) or p.suffix == ".egg-info"]
-    assert leftovers == []
