@@ -66,7 +66,8 @@ def voronoi(size: Sequence[int], cell: float, *, generator: torch.Generator,
     ``cell`` voxels (seed uniform in its cube).  ``stretch`` ``(d,)`` scales the axes
     (elongated cells).  Returns ``(d1, d2, seed_id)``, each ``(*size)``: the distance to the
     nearest and second-nearest seed (voxels) and the nearest seed's index into
-    ``n_seeds = seed_id.max() + 1`` (flattened cell index)."""
+    ``n_seeds = seed_id.max() + 1`` (flattened cell index).  With ``stretch``, distances are
+    measured on the stretched grid."""
     g, dev = generator, generator.device
     d = len(size)
     st = torch.ones(d, device=dev) if stretch is None else stretch.to(dev)
@@ -76,21 +77,22 @@ def voronoi(size: Sequence[int], cell: float, *, generator: torch.Generator,
                                           for c in cells], indexing="ij"), -1)
              + torch.rand((*cells, d), generator=g, device=dev) - 1) * cell
     axes = [torch.arange(n, device=dev, dtype=torch.float32) / s for n, s in zip(size, st.tolist())]
-    x = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1)  # (*size, d) in cell space
-    home = (x / cell).floor().long() + 1
+    x = torch.meshgrid(*axes, indexing="ij")  # d tensors (*size), in cell space
+    home = [(xi / cell).floor().long() + 1 for xi in x]
     strides = [math.prod(cells[i + 1:]) for i in range(d)]
-    flat_seeds = seeds.reshape(-1, d)
+    home_flat = sum(h * s for h, s in zip(home, strides))
+    seed_axes = seeds.reshape(-1, d).unbind(-1)
     d1 = torch.full(tuple(size), float("inf"), device=dev)
     d2 = d1.clone()
     idx = torch.zeros(tuple(size), dtype=torch.long, device=dev)
     for off in itertools.product((-1, 0, 1), repeat=d):
-        c = home + torch.tensor(off, device=dev)
-        flat = sum(c[..., i] * strides[i] for i in range(d))
-        dist = (x - flat_seeds[flat]).norm(dim=-1)
+        flat = home_flat + sum(o * s for o, s in zip(off, strides))
+        dist = sum((xi - sa[flat]) ** 2 for xi, sa in zip(x, seed_axes))
         closer = dist < d1
         d2 = torch.where(closer, d1, torch.minimum(d2, dist))
         idx = torch.where(closer, flat, idx)
         d1 = torch.where(closer, dist, d1)
+    d1, d2 = d1.sqrt(), d2.sqrt()
     return d1, d2, idx
 
 
