@@ -161,8 +161,14 @@ def add_shell(labels, *, n_extra: int, spacing: float, generator, width=(2, 12),
     brain = (labels > 0).float()
     pool = F.max_pool2d if d == 2 else F.max_pool3d
 
-    def dilate(mask, r):
-        return pool(mask, kernel_size=2 * r + 1, stride=1, padding=r) > 0
+    def dilate(mask, r):  # a cube dilation, separable: one 1D max-pool per axis
+        for axis in range(d):
+            k = [1] * d
+            k[axis] = 2 * r + 1
+            pad = [0] * d
+            pad[axis] = r
+            mask = pool(mask, kernel_size=tuple(k), stride=1, padding=tuple(pad))
+        return mask > 0
 
     extra = None
     if n_extra > 0:
