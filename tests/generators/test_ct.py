@@ -1,6 +1,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import torch
 
 from synthzoo.generators import create
@@ -78,10 +80,10 @@ def test_cupping_lowers_the_centre_of_a_water_phantom():
 
 
 def test_streak_is_constant_along_its_line_and_fades_across_it():
-    st = Streaks(n_streaks=1, amplitude=100.0, width=1.0, spread=0.3, prob=1.0)
+    streaks = Streaks(n_streaks=1, amplitude=100.0, width=1.0, spread=0.3, prob=1.0)
     img = torch.zeros(1, 1, 65, 65)
-    p = st.sample_params(_geom(img.shape), generator=torch.Generator().manual_seed(3))
-    field = st.apply(State(img.long(), img), params=p).image[0, 0]
+    p = streaks.sample_params(_geom(img.shape), generator=torch.Generator().manual_seed(3))
+    field = streaks.apply(State(img.long(), img), params=p).image[0, 0]
     a = float(p["amplitudes"][0, 0])
     th = float(p["angles"][0, 0])
     s = p["source"][0] * 32.5 + 32  # source in voxel indices
@@ -112,3 +114,24 @@ def test_bad_overrides_are_rejected_with_the_parameter_name():
         create("ct", level="brain")
     with pytest.raises(ValueError, match="extra_tissues"):
         create("ct", extra_tissues=())
+
+
+@settings(max_examples=25, deadline=None)
+@given(level=st.floats(-1000, 3000), width=st.floats(1, 4000),
+       hu=st.lists(st.floats(-3000, 4000), min_size=1, max_size=16))
+def test_window_output_is_monotone_in_unit_interval(level, width, hu):
+    w = Window(level=level, width=width)
+    x = torch.tensor(sorted(hu)).view(1, 1, -1, 1)
+    p = w.sample_params(_geom(x.shape), generator=torch.Generator().manual_seed(0))
+    out = w.apply(State(torch.zeros_like(x, dtype=torch.long), x), params=p).image.flatten()
+    assert (out >= 0).all() and (out <= 1).all()
+    assert (out[1:] >= out[:-1]).all()
+
+
+def test_brain_only_label_maps_from_files_work():
+    """A label map with only background/CSF/GM/WM (no skull, no shapes) is valid input."""
+    gen = create("ct", spacing=4.0)
+    lab = gen.default_labels(batch=1, size=32, dims=3, generator=torch.Generator().manual_seed(0))
+    brain = torch.where(lab > 3, torch.zeros_like(lab), lab)
+    s = gen(brain, generator=torch.Generator().manual_seed(1))
+    assert torch.isfinite(s.image).all() and s.image.min() >= 0 and s.image.max() <= 1
