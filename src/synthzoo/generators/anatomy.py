@@ -208,3 +208,29 @@ def suggested_spacing(size: int, dims: int) -> float:
     import math
 
     return max(1.0, math.ceil(2 * 200 / size) / 2)
+
+
+SKULL = len(LABEL_NAMES)  # generation label of the skull layer (ct, pet)
+
+
+class SkullHead:
+    """Mixin for brain generators (``ct``, ``pet``) whose generation labels are the tissue
+    classes, a skull layer (label :data:`SKULL`) and ``n_extra`` non-brain shapes; the target
+    keeps the tissue classes.  The class sets ``n_extra`` and ``spacing``."""
+
+    n_extra: int
+    spacing: float
+    suggested_spacing = staticmethod(suggested_spacing)
+
+    @staticmethod
+    def head_target_lut(n_extra: int) -> list[int]:
+        return list(range(SKULL)) + [0] * (1 + n_extra)
+
+    def default_labels(self, *, batch: int = 1, size=64, dims: int = 3, generator):
+        """Training anatomy (held-out slab excluded; 2D: random axial slices) with a skull
+        layer and ``n_extra`` non-brain shapes around it, ``int64 (B, 1, *size)``."""
+        from synthzoo.generators.base import as_size
+
+        return head_label_maps(batch=batch, size=as_size(size, dims), dims=dims,
+                               spacing=self.spacing, n_extra=self.n_extra, generator=generator,
+                               skull_label=SKULL)

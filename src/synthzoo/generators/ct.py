@@ -31,14 +31,14 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators import anatomy
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
+from synthzoo.generators.base import Generator, Geometry, Params, State, Step, draw_seed, seeded
 from synthzoo.generators.intensity import GaussianMixture, Resolution, blur
 from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.spatial import RandomSpatial
 from synthzoo.generators.tomography import Cupping, RingArtifact, Streaks
 
-SKULL = len(anatomy.LABEL_NAMES)
+SKULL = anatomy.SKULL
 #: Hounsfield-unit ranges of the tissue types a non-brain shape draws from (equally likely):
 #: fat, skin/soft tissue, muscle/blood, bone, air (sinuses).
 EXTRA_TISSUES = ((-120.0, -60.0), (10.0, 50.0), (40.0, 80.0), (300.0, 1500.0), (-1000.0, -700.0))
@@ -133,7 +133,7 @@ class Window(Step):
 
 
 @GENERATORS.register()
-class CT(Generator):
+class CT(anatomy.SkullHead, Generator):
     """Head CT: Hounsfield-scale tissue values randomised, window/level, cupping, streaks,
     quantum noise, slice thickness (SynthSeg-style randomization with CT physics)."""
 
@@ -141,7 +141,6 @@ class CT(Generator):
     domain = "ct"
     dims = (2, 3)
     description = "Head CT: randomised Hounsfield units, window/level, cupping, streaks, quantum noise"
-    suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
     def __init__(
         self,
@@ -190,18 +189,9 @@ class CT(Generator):
             QuantumNoise(std=noise_std, correlation=noise_correlation),
             Window(level=level, width=width),
         ]
-        lut = list(range(SKULL)) + [0] * (1 + n_extra)
         super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
-                         target_lut=lut, spacing=spacing)
+                         target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
-
-    def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
-                       generator: torch.Generator) -> torch.Tensor:
-        """Training anatomy (held-out slab excluded; 2D: random axial slices) with a skull
-        layer and ``n_extra`` non-brain shapes around it, ``int64 (B, 1, *size)``."""
-        return anatomy.head_label_maps(batch=batch, size=as_size(size, dims), dims=dims,
-                                       spacing=self.spacing, n_extra=self.n_extra,
-                                       generator=generator, skull_label=SKULL)
 
 
 __all__ = ["CT", "HounsfieldMixture", "QuantumNoise", "Window"]

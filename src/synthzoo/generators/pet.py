@@ -30,14 +30,14 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators import anatomy
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed
+from synthzoo.generators.base import Generator, Geometry, Params, State, Step, draw_seed
 from synthzoo.generators.intensity import (BiasField, Blur, GaussianMixture, Normalize, PoissonNoise,
                                            Resolution, blur)
 from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.spatial import RandomSpatial
 
-SKULL = len(anatomy.LABEL_NAMES)
+SKULL = anatomy.SKULL
 FWHM_TO_SIGMA = 1 / (2 * math.sqrt(2 * math.log(2)))
 
 
@@ -98,7 +98,7 @@ class PSF(Step):
 
 
 @GENERATORS.register()
-class PET(Generator):
+class PET(anatomy.SkullHead, Generator):
     """Brain PET: per-class uptake (any tracer contrast), large PSF, partial volume, Poisson
     counts, post-reconstruction smoothing."""
 
@@ -106,7 +106,6 @@ class PET(Generator):
     domain = "pet"
     dims = (2, 3)
     description = "Brain PET: random tracer uptake per class, large PSF, partial volume, Poisson counts"
-    suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
     def __init__(
         self,
@@ -148,18 +147,9 @@ class PET(Generator):
             Blur(sigma=smoothing),
             Normalize(),
         ]
-        lut = list(range(SKULL)) + [0] * (1 + n_extra)
         super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
-                         target_lut=lut, spacing=spacing)
+                         target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
-
-    def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
-                       generator: torch.Generator) -> torch.Tensor:
-        """Training anatomy (held-out slab excluded; 2D: random axial slices) with a skull
-        layer and ``n_extra`` non-brain shapes around it, ``int64 (B, 1, *size)``."""
-        return anatomy.head_label_maps(batch=batch, size=as_size(size, dims), dims=dims,
-                                       spacing=self.spacing, n_extra=self.n_extra,
-                                       generator=generator, skull_label=SKULL)
 
 
 __all__ = ["PET", "PSF", "Uptake"]
