@@ -103,3 +103,13 @@ def test_cylindrical_cores_are_in_air():
 def test_unknown_structure_is_rejected_with_the_valid_ones():
     with pytest.raises(ValueError, match="granular, porous, fibres"):
         create("micro-ct", structures=("sand",))
+
+
+def test_pore_matrix_inclusion_targets_merge_the_solid_phases():
+    gen = create("micro-ct", targets="pore-matrix-inclusion", **OFF)
+    assert gen.label_names == ("pore", "matrix", "inclusion")
+    lab = torch.tensor([PORE, GRAIN, MATRIX, FIBRE, INCLUSION]).view(1, 1, 5, 1).expand(1, 1, 5, 4).contiguous()
+    s = gen(lab, generator=torch.Generator().manual_seed(0))
+    assert s.labels[0, 0, :, 0].tolist() == [0, 1, 1, 1, 2]
+    with pytest.raises(ValueError, match="phases, pore-matrix-inclusion"):
+        create("micro-ct", targets="solid")

@@ -30,7 +30,9 @@ rings), domain-randomised:
 6. ring artifacts about the rotation axis; reconstruction blur that correlates the noise;
    min-max normalisation.
 
-Labels: 0 pore (or air), 1 grain, 2 matrix, 3 fibre, 4 inclusion (dense phase).
+Generation labels: 0 pore (or air), 1 grain, 2 matrix, 3 fibre, 4 inclusion (dense phase).
+The target is every phase (``targets="phases"``) or pore / solid / inclusion
+(``targets="pore-matrix-inclusion"``, grains, matrix and fibres being one solid class).
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ from synthzoo.generators.tomography import Cupping, RingArtifact, Streaks, plane
 LABEL_NAMES = ("pore", "grain", "matrix", "fibre", "inclusion")
 PORE, GRAIN, MATRIX, FIBRE, INCLUSION = range(5)
 STRUCTURES = ("granular", "porous", "fibres")
+#: Target label sets: every phase, or pore / solid (grain, matrix, fibre) / dense inclusion, the
+#: labels of the ``micro-ct-pores`` test set.
+TARGETS = {"phases": (LABEL_NAMES, (0, 1, 2, 3, 4)),
+           "pore-matrix-inclusion": (("pore", "matrix", "inclusion"), (0, 1, 1, 1, 2))}
 #: Typical attenuation ranges per phase (arbitrary units, ~1/cm at a lab-source energy).
 PHASE_RANGES = ((0.0, 0.08), (0.35, 0.7), (0.15, 0.45), (0.2, 0.8), (0.9, 2.0))
 
@@ -264,6 +270,7 @@ class MicroCT(Generator):
         out_size: int | Sequence[int] | None = None,
         spacing: float = 1.0,
         structures: Sequence[str] = STRUCTURES,
+        targets: str = "phases",
         p_cylinder: float = 0.5,
         phases: Sequence[SamplerLike] = PHASE_RANGES,
         p_random_contrast: float = 0.25,
@@ -286,6 +293,8 @@ class MicroCT(Generator):
         bad = [s for s in structures if s not in _MAKERS]
         if bad or not structures:
             raise ValueError(f"unknown micro-CT structure(s) {bad}; available: {', '.join(STRUCTURES)}")
+        if targets not in TARGETS:
+            raise ValueError(f"unknown micro-CT targets {targets!r}; available: {', '.join(TARGETS)}")
         if not 0.0 <= p_cylinder <= 1.0:
             raise ValueError(f"p_cylinder is a probability in [0, 1], got {p_cylinder}")
         steps = [
@@ -300,7 +309,10 @@ class MicroCT(Generator):
             Blur(sigma=recon_blur),
             Normalize(),
         ]
-        super().__init__(steps, n_labels=len(LABEL_NAMES), label_names=LABEL_NAMES, spacing=spacing)
+        names, lut = TARGETS[targets]
+        super().__init__(steps, n_labels=len(LABEL_NAMES), label_names=names, target_lut=lut,
+                         spacing=spacing)
+        self.targets = targets
         self.structures = tuple(structures)
         self.p_cylinder = float(p_cylinder)
 
@@ -321,4 +333,4 @@ class MicroCT(Generator):
         return torch.stack(out).unsqueeze(1)
 
 
-__all__ = ["Attenuation", "LABEL_NAMES", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]
+__all__ = ["Attenuation", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]
