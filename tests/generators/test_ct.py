@@ -12,7 +12,7 @@ from synthzoo.generators.tomography import Cupping, Streaks
 
 OFF = dict(texture=0.0, hu_jitter=0.0, brain_contrast=1.0, rotation=0.0, scaling=1.0, shear=0.0,
            svf_std=0.0, flip=0.0, iso_resolution=4.0, slice_thickness=4.0, cupping=0.0,
-           p_streaks=0.0, p_rings=0.0, noise_std=0.0, level=500.0, width=3200.0)
+           p_streaks=0.0, p_rings=0.0, noise_std=0.0, level=500.0, width=3200.0, p_full_range=0.0)
 
 
 def _geom(shape, n_labels=1):
@@ -20,11 +20,15 @@ def _geom(shape, n_labels=1):
 
 
 def test_window_maps_hounsfield_units_to_unit_interval():
-    w = Window(level=40.0, width=80.0)
+    w = Window(level=40.0, width=80.0, p_full=0.0)
     hu = torch.tensor([-1000.0, 0.0, 20.0, 40.0, 60.0, 80.0, 2000.0]).view(1, 1, 7, 1)
     p = w.sample_params(_geom(hu.shape), generator=torch.Generator().manual_seed(0))
     out = w.apply(State(torch.zeros_like(hu, dtype=torch.long), hu), params=p).image.flatten()
     assert torch.allclose(out, torch.tensor([0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0]))
+    full = Window(level=40.0, width=80.0, p_full=1.0)  # the 12-bit range -1024..3071 HU
+    p = full.sample_params(_geom(hu.shape), generator=torch.Generator().manual_seed(0))
+    out = full.apply(State(torch.zeros_like(hu, dtype=torch.long), hu), params=p).image.flatten()
+    assert torch.allclose(out, (hu.flatten() + 1024) / 4095)
 
 
 def test_class_means_follow_hounsfield_priors_when_artifacts_are_off():
@@ -120,7 +124,7 @@ def test_bad_overrides_are_rejected_with_the_parameter_name():
 @given(level=st.floats(-1000, 3000), width=st.floats(1, 4000),
        hu=st.lists(st.floats(-3000, 4000), min_size=1, max_size=16))
 def test_window_output_is_monotone_in_unit_interval(level, width, hu):
-    w = Window(level=level, width=width)
+    w = Window(level=level, width=width, p_full=0.5)
     x = torch.tensor(sorted(hu)).view(1, 1, -1, 1)
     p = w.sample_params(_geom(x.shape), generator=torch.Generator().manual_seed(0))
     out = w.apply(State(torch.zeros_like(x, dtype=torch.long), x), params=p).image.flatten()

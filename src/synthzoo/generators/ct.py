@@ -18,7 +18,8 @@ families (Barrett & Keat, RadioGraphics 2004; Boas & Fleischmann, Imaging Med. 2
    (:mod:`synthzoo.generators.tomography`);
 5. quantum noise: Gaussian in HU, spatially correlated by a small blur as filtered
    back-projection correlates it (:class:`QuantumNoise`);
-6. a random display window (level, width) mapping HU to [0, 1] (:class:`Window`).
+6. a random display window (level, width) mapping HU to [0, 1], or with probability
+   ``p_full_range`` the full 12-bit range -1024..3071 HU (:class:`Window`).
 
 Generation labels: 0 background (air), 1 CSF, 2 grey matter, 3 white matter, 4 skull, then
 ``n_extra`` non-brain shapes around the skull; the target keeps labels 0-3.
@@ -112,17 +113,32 @@ class QuantumNoise(Step):
 
 class Window(Step):
     """Display window: ``clip((HU - (level - width / 2)) / width, 0, 1)`` with ``level`` and
-    ``width`` (HU) drawn per sample.  Brain window 40/80, subdural 75/215, bone 600/2800."""
+    ``width`` (HU) drawn per sample.  Brain window 40/80, subdural 75/215, bone 600/2800.
+    With probability ``p_full`` a sample instead gets the full 12-bit range ``full``
+    (-1024..3071 HU), as when a CT volume is min-max normalised without a window."""
 
     def __init__(self, *, level: SamplerLike = (0.0, 100.0),
-                 width: SamplerLike = LogUniform(60.0, 1500.0)) -> None:
+                 width: SamplerLike = LogUniform(60.0, 1500.0), p_full: float = 0.15,
+                 full: tuple[float, float] = (-1024.0, 3071.0)) -> None:
         super().__init__()
         self.level = as_sampler(level, name="level")
         self.width = as_sampler(width, name="width")
+        if not 0.0 <= p_full <= 1.0:
+            raise ValueError(f"p_full is a probability in [0, 1], got {p_full}")
+        if not full[1] > full[0]:
+            raise ValueError(f"full must be (low, high) HU with low < high, got {full}")
+        self.p_full = float(p_full)
+        self.full = (float(full[0]), float(full[1]))
 
     def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
-        return {"level": self.level.sample((geom.batch,), generator=generator),
-                "width": self.width.sample((geom.batch,), generator=generator).abs().clamp_min(1.0)}
+        B, g = geom.batch, generator
+        level = self.level.sample((B,), generator=g)
+        width = self.width.sample((B,), generator=g).abs().clamp_min(1.0)
+        use_full = torch.rand((B,), generator=g, device=g.device) < self.p_full
+        lo, hi = self.full
+        level = torch.where(use_full, torch.full_like(level, (lo + hi) / 2), level)
+        width = torch.where(use_full, torch.full_like(width, hi - lo), width)
+        return {"level": level, "width": width}
 
     def apply(self, state: State, /, *, params: Params) -> State:
         img = state.image
@@ -174,6 +190,7 @@ class CT(anatomy.SkullHead, Generator):
         noise_correlation: SamplerLike = (0.0, 1.2),
         level: SamplerLike = (0.0, 100.0),
         width: SamplerLike = LogUniform(60.0, 1500.0),
+        p_full_range: float = 0.15,
     ) -> None:
         n_labels = SKULL + 1 + n_extra
         steps = [
@@ -187,7 +204,7 @@ class CT(anatomy.SkullHead, Generator):
             Streaks(amplitude=streak_amplitude, prob=p_streaks),
             RingArtifact(amplitude=ring_amplitude, prob=p_rings),
             QuantumNoise(std=noise_std, correlation=noise_correlation),
-            Window(level=level, width=width),
+            Window(level=level, width=width, p_full=p_full_range),
         ]
         super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
