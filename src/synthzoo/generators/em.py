@@ -151,8 +151,8 @@ class ElectronMicroscopy(Generator):
     name = "em"
     domain = "electron-microscopy"
     dims = (2, 3)
-    description = ("Electron microscopy: warped Voronoi cells with dark membranes, textured "
-                   "cytoplasm, organelles, section thickness, drift, noise")
+    description = ("Electron microscopy: Voronoi cells, dark membranes, organelles, "
+                   "section blur, drift, noise")
     preview_planes = ((0, "xy"), (1, "xz"))
 
     def __init__(

@@ -118,8 +118,8 @@ class Fluorescence(Generator):
     name = "fluorescence"
     domain = "fluorescence-microscopy"
     dims = (2, 3)
-    description = ("Fluorescence microscopy of packed nuclei (AnyStar recipe): z-elongated PSF, "
-                   "background, shot + read noise")
+    description = ("Fluorescence nuclei (AnyStar): packed ellipsoids, z-elongated PSF, "
+                   "shot + read noise")
     preview_planes = ((0, "xy"), (1, "xz"))
 
     def __init__(

@@ -72,10 +72,11 @@ def paint_ellipsoids(labels: torch.Tensor, centres: torch.Tensor, radii: torch.T
     """Paint ellipsoids into ``labels`` ``(*spatial)`` (in place; also returned).
 
     ``centres`` ``(N, d)`` and ``radii`` ``(N, d)`` in voxels (tensor-axis order); each gets a
-    random orientation unless ``rotate=False`` (axes aligned with the tensor axes).  ``values`` is one label for all or ``(N,)`` labels.  Without
-    ``overwrite`` only voxels that are still 0 are painted (packed objects touch but do not
-    overlap).  ``coords`` (``(*spatial, d)``, from :func:`warp_coords`) deforms the shapes;
-    ``mask`` restricts painting to where it is true."""
+    random orientation unless ``rotate=False`` (axes aligned with the tensor axes).
+    ``values`` is one label for all or ``(N,)`` labels.  Without ``overwrite`` only voxels
+    that are still 0 are painted (packed objects touch but do not overlap).  ``coords``
+    (``(*spatial, d)``, from :func:`warp_coords`) deforms the shapes; ``mask`` restricts
+    painting to where it is true."""
     size = labels.shape
     d = len(size)
     if coords is None:

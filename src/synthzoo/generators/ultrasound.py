@@ -155,7 +155,8 @@ class BMode(Step):
         apex, rr = self.sector(params, spatial)
         B = apex.shape[0]
         axes = [torch.arange(n, device=apex.device, dtype=torch.float32) for n in spatial]
-        p = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).unsqueeze(0) - apex.view(B, *([1] * d), d)
+        p = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).unsqueeze(0)
+        p = p - apex.view(B, *([1] * d), d)
         r = p.norm(dim=-1)
         u = [(r - _col(rr[:, 0], d - 1)) / _col(rr[:, 1] - rr[:, 0], d - 1) * 2 - 1]
         inside = (u[0].abs() <= 1) & (p[..., 0] > 0)
@@ -224,8 +225,8 @@ class Ultrasound(Generator):
     name = "ultrasound"
     domain = "ultrasound"
     dims = (2, 3)
-    description = ("B-mode ultrasound: scatterer speckle, log compression, attenuation + TGC, "
-                   "acoustic shadows, random sector geometry")
+    description = ("B-mode ultrasound: speckle, log compression, attenuation + TGC, "
+                   "shadows, random sector")
     preview_planes = ((2, "lateral"), (1, "elevation"))
 
     def __init__(
