@@ -54,13 +54,17 @@ def dice_per_class(pred, truth, n_classes: int) -> list[float]:
     return out
 
 
-def evaluate(model, card, *, device: str = "cpu") -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
-    """Dice per class on the whole held-out slab for each image; also returns predictions."""
+def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None
+             ) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """Dice per class on the held-out slab (or its axial ``slices``) for each image; also
+    returns predictions."""
     from synthzoo.zoo.predict import predict_array
 
-    truth = anatomy.heldout_labels(1.0)
+    sel = (..., slices if slices is not None else slice(None))
+    truth = anatomy.heldout_labels(1.0)[sel]
     metrics, preds = {}, {}
     for name, img in heldout_images().items():
+        img = img[sel]
         pred = predict_array(model, card, img, spacing=(1.0, 1.0, 1.0), device=device).argmax(0)
         preds[name] = pred
         metrics[name] = {k: round(v, 4) for k, v in zip(card.label_names, dice_per_class(pred, truth, card.n_classes))}
