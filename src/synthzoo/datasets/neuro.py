@@ -23,6 +23,7 @@ Poisson counts, 2 mm post-filter.  ``mni152-t1``: the real template T1 on the he
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -67,9 +68,11 @@ def grid_spacing(size: int) -> float:
     return max(1.0, 200.0 / size)
 
 
+@functools.lru_cache(maxsize=2)
 def heldout_fractions(spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """Tissue fractions ``float32 (6, X, Y, Z)`` (``TISSUES`` order) of the held-out slab at
-    ``spacing`` mm, and the labels ``uint8 (X, Y, Z)`` (0 bg, 1 CSF, 2 GM, 3 WM)."""
+    ``spacing`` mm, and the labels ``uint8 (X, Y, Z)`` (0 bg, 1 CSF, 2 GM, 3 WM).  Cached:
+    treat the arrays as read-only."""
     from scipy import ndimage
 
     prob = anatomy.tissue_probabilities()[..., anatomy.heldout_z()]
@@ -86,6 +89,7 @@ def heldout_fractions(spacing: float) -> tuple[np.ndarray, np.ndarray]:
     out[4] = prob[0] * bone
     out[5] = prob[0] * fat
     out[0] = prob[0] * ~(bone | fat)
+    out.flags.writeable = labels.flags.writeable = False
     return out, labels
 
 

@@ -81,9 +81,8 @@ def simulate(labels: np.ndarray, layers: np.ndarray, p: dict[str, Any], r: np.ra
     rows, cols, depth = beam_grid(p, size)
     lab_b = ndimage.map_coordinates(labels, [rows, cols], order=0, mode="constant", cval=0)
     lay_b = ndimage.map_coordinates(layers, [rows, cols], order=0, mode="constant", cval=0)
-    dens = np.vectorize(lambda k: TISSUE[k][0])(lab_b)
-    amp = np.vectorize(lambda k: TISSUE[k][1])(lab_b) * (1.0 + 0.25 * lay_b)
-    att = np.vectorize(lambda k: TISSUE[k][2])(lab_b)
+    lut = np.array([TISSUE[k] for k in sorted(TISSUE)])
+    dens, amp, att = lut[lab_b, 0], lut[lab_b, 1] * (1.0 + 0.25 * lay_b), lut[lab_b, 2]
     present = r.random(lab_b.shape) < np.clip(dens, 0, 1)
     scat = present * amp * r.standard_normal(lab_b.shape)
     # pulse: wavelength / axial sampling sets the number of RF samples per cycle
