@@ -133,6 +133,7 @@ class EMCells(TestSetBuilder):
               "detector PSF, Poisson electron counts, read noise, curtaining (FIB-SEM)")
     label_names = ("cytoplasm", "membrane", "mitochondrion", "vesicle")
     contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
     anatomy_source = "synthetic cell sections (synthzoo.datasets.em, seed range 50_000_000+)"
     references = ("Reimer & Kohl 2008, Transmission Electron Microscopy",
                   "Denk & Horstmann 2004, PLoS Biol 2:e329 (SBEM)", "Knott et al. 2008, J Neurosci 28:2959 (FIB-SEM)")
@@ -141,8 +142,6 @@ class EMCells(TestSetBuilder):
     min_size = 64
     seed_base = 50_000_000
 
-    def contrast_params(self, contrast: str) -> dict[str, Any]:
-        return dict(CONTRASTS[contrast])
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         r = rng(spec.seed)

@@ -60,7 +60,7 @@ def figure(name: str, root: str | Path | None = None, out: str | Path = "testset
         if case.attrs.get("units") == "HU":
             lo, hi = -20.0, 100.0  # brain window
         else:
-            lo, hi = np.percentile(img[region], [1, 99.5]) if region.any() else (0.0, 1.0)
+            lo, hi = np.percentile(img[region], [1, 98]) if region.any() else (0.0, 1.0)
         ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, aspect=sy / sx, interpolation="nearest")
         for k in range(1, int(lab.max()) + 1):
             if (lab == k).any():

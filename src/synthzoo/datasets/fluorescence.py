@@ -105,6 +105,7 @@ class FluorescenceNuclei(TestSetBuilder):
               "Poisson photon noise, camera offset and read noise")
     label_names = ("background", "nucleus")
     contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
     anatomy_source = "synthetic nuclei packings (synthzoo.datasets.fluorescence, seed range 60_000_000+)"
     references = ("Zhang, Zerubia & Olivo-Marin 2007, Appl Opt 46:1819 (Gaussian PSF models)",
                   "Huisken et al. 2004, Science 305:1007 (light-sheet)")
@@ -113,8 +114,6 @@ class FluorescenceNuclei(TestSetBuilder):
     min_size = 32
     seed_base = 60_000_000
 
-    def contrast_params(self, contrast: str) -> dict[str, Any]:
-        return dict(CONTRASTS[contrast])
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         r = rng(spec.seed)

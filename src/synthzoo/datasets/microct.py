@@ -33,7 +33,7 @@ CONTRASTS = {
     # kVp (None = monochromatic at energy_kev), photons per detector pixel, ring gain std
     "lab-80kv": {"kvp": 80.0, "energy_kev": None, "photons": 2.0e4, "gain_std": 0.004, "filter": "hann"},
     "lab-50kv-lowdose": {"kvp": 50.0, "energy_kev": None, "photons": 2.0e3, "gain_std": 0.002, "filter": "hann"},
-    "synchrotron-mono": {"kvp": None, "energy_kev": 30.0, "photons": 1.0e5, "gain_std": 0.01, "filter": "ramp"},
+    "synchrotron-mono": {"kvp": None, "energy_kev": 30.0, "photons": 1.0e5, "gain_std": 0.004, "filter": "ramp"},
 }
 # linear attenuation (1/cm) at 50 keV split into photoelectric (~E^-3) and Compton (~flat) parts
 MATERIALS = {"matrix": (0.35, 0.45), "inclusion": (4.0, 0.9)}  # calcite-like, pyrite-like
@@ -161,6 +161,7 @@ class MicroCTPores(TestSetBuilder):
               "detector gain errors (rings), -log, FBP (iradon) on a small detector")
     label_names = ("pore", "matrix", "inclusion")
     contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
     anatomy_source = "synthetic porous cores (synthzoo.datasets.microct, seed range 30_000_000+)"
     references = ("Kak & Slaney 1988, Principles of Computerized Tomographic Imaging",
                   "Brooks & Di Chiro 1976, Phys Med Biol 21:390 (beam hardening)")
@@ -169,8 +170,6 @@ class MicroCTPores(TestSetBuilder):
     seed_base = 30_000_000
     voxel_um = 10.0
 
-    def contrast_params(self, contrast: str) -> dict[str, Any]:
-        return dict(CONTRASTS[contrast])
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         geom = _Geometry(size, spec.seed)

@@ -178,6 +178,7 @@ class NeuroContrasts(TestSetBuilder):
               "CT in HU with correlated noise; PET: FDG uptake, PSF, Poisson counts")
     label_names = anatomy.LABEL_NAMES
     contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
     license = anatomy.LICENSE
     anatomy_source = (f"MNI ICBM152 2009a (nilearn), held-out axial slab z={anatomy.HELDOUT_Z[0]}:"
                       f"{anatomy.HELDOUT_Z[1]} of synthzoo.generators.anatomy")
@@ -189,8 +190,6 @@ class NeuroContrasts(TestSetBuilder):
     min_size = 32
     seed_base = 20_000_000
 
-    def contrast_params(self, contrast: str) -> dict[str, Any]:
-        return dict(CONTRASTS[contrast])
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         sp = grid_spacing(size)

@@ -131,6 +131,7 @@ class UltrasoundPhantoms(TestSetBuilder):
               "lateral beam, depth attenuation with TGC, Hilbert envelope, log compression, scan conversion")
     label_names = ("background", "hypoechoic", "hyperechoic", "cyst")
     contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
     anatomy_source = "synthetic layered phantoms (synthzoo.datasets.ultrasound, seed range 40_000_000+)"
     references = ("Jensen 1996, Med Biol Eng Comput 34:351 (Field II)",
                   "Szabo 2004, Diagnostic Ultrasound Imaging: Inside Out")
@@ -139,8 +140,6 @@ class UltrasoundPhantoms(TestSetBuilder):
     min_size = 32
     seed_base = 40_000_000
 
-    def contrast_params(self, contrast: str) -> dict[str, Any]:
-        return dict(CONTRASTS[contrast])
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         r = rng(spec.seed)
