@@ -143,3 +143,16 @@ def test_cli_round_trip(tmp_path):
     assert rep["stats"]["counts"] and 0 < rep["stats"]["threshold_dice"] <= 1
     res = r.invoke(app, ["datasets", "info", "nope", "--root", str(tmp_path)])
     assert res.exit_code == 2 and "unknown test set 'nope'" in res.output
+
+
+def test_build_all_quick_and_default_root(tmp_path, monkeypatch):
+    for name, size in TINY.items():
+        monkeypatch.setattr(ds.DATASETS.get(name), "quick_size", size)
+    monkeypatch.setenv("SYNTHZOO_DATA", str(tmp_path))
+    assert ds.default_root() == tmp_path / "datasets"
+    paths = ds.build_all(quick=True)
+    assert sorted(paths) == sorted(TINY)
+    assert all(p == tmp_path / "datasets" / "quick" / f"{n}.zarr" and p.is_dir() for n, p in paths.items())
+    mtimes = {n: os.path.getmtime(p / "manifest.json") for n, p in paths.items()}
+    assert ds.build_all(quick=True) == paths  # resumable: nothing rebuilt
+    assert mtimes == {n: os.path.getmtime(p / "manifest.json") for n, p in paths.items()}
