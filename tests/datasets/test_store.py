@@ -156,3 +156,23 @@ def test_build_all_quick_and_default_root(tmp_path, monkeypatch):
     mtimes = {n: os.path.getmtime(p / "manifest.json") for n, p in paths.items()}
     assert ds.build_all(quick=True) == paths  # resumable: nothing rebuilt
     assert mtimes == {n: os.path.getmtime(p / "manifest.json") for n, p in paths.items()}
+
+
+def test_reading_is_lazy(tmp_path, monkeypatch):
+    from synthzoo.datasets import store
+
+    ds.build("em-cells", tmp_path, size=300, contrasts=["tem"])
+    case = ds.open("em-cells", tmp_path)["tem-000"]
+    assert case.image.numblocks == (2, 2)
+    reads = []
+    real = store._CheckedArray.__getitem__
+    monkeypatch.setattr(store._CheckedArray, "__getitem__", lambda self, k: reads.append(k) or real(self, k))
+    part = case.image[:10, 260:270].compute()
+    assert part.shape == (10, 10) and len(reads) == 1  # one chunk of four was read
+
+
+def test_parallel_slices_match_serial(tiny_root, tmp_path):
+    ds.build("micro-ct-pores", tmp_path, size=16, contrasts=["lab-80kv"], workers=2)
+    a = json.loads((store_path("micro-ct-pores", tmp_path) / "manifest.json").read_text())["cases"]
+    b = json.loads((store_path("micro-ct-pores", tiny_root) / "manifest.json").read_text())["cases"]
+    assert a["lab-80kv-000"] == b["lab-80kv-000"]
