@@ -107,7 +107,7 @@ def build_cmd(
     seed: int = typer.Option(0, "--seed"),
     contrast: Optional[list[str]] = typer.Option(None, "--contrast", help="Only these contrasts (repeatable)."),
     workers: int = typer.Option(1, "--workers", help="Processes for slice-wise simulators (micro-CT)."),
-    quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test), stored under ROOT/quick."),
     force: bool = typer.Option(False, "--force", help="Rebuild an existing store."),
 ) -> None:
     """Build a test set (resumable: an interrupted build continues at the first unfinished case)."""
@@ -115,8 +115,10 @@ def build_cmd(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from synthzoo.datasets import DATASETS, build, get_builder
+    from synthzoo.datasets import DATASETS, build, default_root, get_builder
 
+    if quick:  # as build_all(quick=True): tiny stores live apart from full-size ones
+        root = Path(root if root is not None else default_root()) / "quick"
     try:
         names = DATASETS.names() if name == "all" else [get_builder(name).name]
     except _errors() as exc:

@@ -57,8 +57,11 @@ def figure(name: str, root: str | Path | None = None, out: str | Path = "testset
     for ax, (contrast, case) in zip(axes.ravel(), first.items()):
         img, lab, mask, (sy, sx) = middle_slice(case)
         region = (mask > 0) if mask is not None else np.ones(img.shape, bool)
-        if case.attrs.get("units") == "HU":
+        units = str(case.attrs.get("units", ""))
+        if units == "HU":
             lo, hi = -20.0, 100.0  # brain window
+        elif "[0, 1]" in units and "template" not in units:
+            lo, hi = 0.0, 1.0  # already display-scaled (B-mode, normalised EM counts)
         else:
             lo, hi = np.percentile(img[region], [1, 98]) if region.any() else (0.0, 1.0)
         ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, aspect=sy / sx, interpolation="nearest")
