@@ -11,6 +11,12 @@ TINY = {"neuro-contrasts": 32, "ultrasound-phantoms": 32, "em-cells": 64, "fluor
 
 
 @pytest.fixture(scope="session")
+def tiny_sizes():
+    """Tiny size per test set (what ``tiny_root`` is built with)."""
+    return dict(TINY)
+
+
+@pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory):
     """A root with every built-in test set built at a tiny size (read-only for tests)."""
     import synthzoo.datasets as ds

@@ -15,12 +15,10 @@ from synthzoo.cli import app
 from synthzoo.datasets.base import REQUIRED_ATTRS, DatasetError
 from synthzoo.datasets.store import partial_path, store_path
 
-from tests.datasets.conftest import TINY
 
-
-def test_every_testset_opens_lazily_with_consistent_cases(tiny_root):
-    assert sorted(TINY) == sorted(ds.DATASETS.names())
-    for name in TINY:
+def test_every_testset_opens_lazily_with_consistent_cases(tiny_root, tiny_sizes):
+    assert sorted(tiny_sizes) == sorted(ds.DATASETS.names())
+    for name in tiny_sizes:
         ts = ds.open(name, tiny_root)
         builder = ds.get_builder(name)
         assert ts.card.name == name and ts.card.contrasts == builder.contrasts
@@ -36,9 +34,9 @@ def test_every_testset_opens_lazily_with_consistent_cases(tiny_root):
             assert len(np.unique(lab)) >= 2, f"{name}/{case.name}: a single label"
 
 
-def test_labels_differ_in_intensity(tiny_root):
+def test_labels_differ_in_intensity(tiny_root, tiny_sizes):
     """The image depends on the labels: mean intensity differs between the two largest labels."""
-    for name in TINY:
+    for name in tiny_sizes:
         for case in ds.open(name, tiny_root):
             img, lab = case.image.compute(), case.labels.compute()
             ks = np.argsort(np.bincount(lab.ravel()))[::-1][:2]
@@ -46,8 +44,8 @@ def test_labels_differ_in_intensity(tiny_root):
             assert diff > 0.2 * img.std(), f"{name}/{case.name}"
 
 
-def test_verify_and_manifest(tiny_root):
-    for name in TINY:
+def test_verify_and_manifest(tiny_root, tiny_sizes):
+    for name in tiny_sizes:
         rep = ds.verify(name, tiny_root)
         assert rep["ok"] and len(rep["arrays"]) >= 2 * len(ds.get_builder(name).contrasts)
     manifest = json.loads((store_path("em-cells", tiny_root) / "manifest.json").read_text())
@@ -145,13 +143,13 @@ def test_cli_round_trip(tmp_path):
     assert res.exit_code == 2 and "unknown test set 'nope'" in res.output
 
 
-def test_build_all_quick_and_default_root(tmp_path, monkeypatch):
-    for name, size in TINY.items():
+def test_build_all_quick_and_default_root(tmp_path, monkeypatch, tiny_sizes):
+    for name, size in tiny_sizes.items():
         monkeypatch.setattr(ds.DATASETS.get(name), "quick_size", size)
     monkeypatch.setenv("SYNTHZOO_DATA", str(tmp_path))
     assert ds.default_root() == tmp_path / "datasets"
     paths = ds.build_all(quick=True)
-    assert sorted(paths) == sorted(TINY)
+    assert sorted(paths) == sorted(tiny_sizes)
     assert all(p == tmp_path / "datasets" / "quick" / f"{n}.zarr" and p.is_dir() for n, p in paths.items())
     mtimes = {n: os.path.getmtime(p / "manifest.json") for n, p in paths.items()}
     assert ds.build_all(quick=True) == paths  # resumable: nothing rebuilt
