@@ -109,7 +109,7 @@ def test_generators_default_labels_never_use_heldout_anatomy(name, monkeypatch):
     monkeypatch.undo()
     held = anatomy.heldout_labels(2.0)
     assert (vol > 0).sum() > 0.9 * (real_training(2.0) > 0).sum()  # the whole training source is compared
-    assert _max_slice_dice(held, vol) < 0.75  # measured for neuro-mri: 0.61
+    assert _max_slice_dice(held, vol) < 0.75  # measured for neuro-mri, ct, pet: 0.61
     # positive control: the same comparison finds a training slice (Dice 1)
     assert _max_slice_dice(real_training(2.0)[..., 10:11], vol) > 0.99
 
