@@ -139,6 +139,10 @@ def test_cli_round_trip(tmp_path):
     res = r.invoke(app, ["datasets", "memtest", "fluorescence-nuclei", "--root", str(tmp_path), "--json"])
     rep = json.loads(res.output)
     assert rep["stats"]["counts"] and 0 < rep["stats"]["threshold_dice"] <= 1
+    res = r.invoke(app, ["datasets", "memtest", "fluorescence-nuclei", "--root", str(tmp_path), "--case", "confocal-000"])
+    assert res.exit_code == 0 and "confocal-000" in res.output and "peak RSS growth" in res.output
+    res = r.invoke(app, ["datasets", "figure", "fluorescence-nuclei", "--root", str(tmp_path), "--out", str(tmp_path / "f.png")])
+    assert res.exit_code == 0 and (tmp_path / "f.png").stat().st_size > 10_000
     res = r.invoke(app, ["datasets", "info", "nope", "--root", str(tmp_path)])
     assert res.exit_code == 2 and "unknown test set 'nope'" in res.output
 
