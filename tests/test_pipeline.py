@@ -7,7 +7,8 @@ from synthzoo.cli import app
 
 
 def _outputs(report):
-    return [Path(p) for p in report["previews"]] + [Path(p) for p in report["zoo"].values()]
+    return ([Path(p) for p in report["previews"]] + [Path(p) for p in report["zoo"].values()]
+            + [Path(t["figure"]) for t in report["testsets"].values()])
 
 
 def test_run_default_quick_is_resumable(tmp_path):
@@ -17,6 +18,10 @@ def test_run_default_quick_is_resumable(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert any(p.endswith("neuro-mri_2d.png") for p in report["previews"])
     assert "neuro-mri-tissue-unet-2d" in report["zoo"]
+    from synthzoo.datasets import DATASETS
+    assert set(report["testsets"]) == set(DATASETS.names())
+    for t in report["testsets"].values():
+        assert Path(t["store"], "manifest.json").exists()
     zoo = json.loads(Path(report["zoo"]["neuro-mri-tissue-unet-2d"]).read_text())
     assert set(zoo["dice"]) == {"t1", "pd", "t2"}
     # the bundled model separates grey from white matter on held-out anatomy

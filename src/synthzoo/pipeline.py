@@ -3,7 +3,9 @@
 Stages run in order, each writing under ``out``:
 
 1. ``previews``: a montage of every registered generator (2D and 3D where supported);
-2. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
+2. ``testsets``: every registered test set built as a chunked Zarr store (small default
+   sizes; ``quick``: tiny ones) and a figure of each, one panel per contrast;
+3. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
    trained on (Dice per class, JSON per model).
 
 A stage's output is written under a temporary name and renamed when complete, and a stage
@@ -45,6 +47,23 @@ def _previews(out: Path, quick: bool, progress, log: Callable[[str], None]) -> l
     return paths
 
 
+def _testsets(out: Path, quick: bool) -> dict[str, dict[str, str]]:
+    """Build every test set under ``out/testsets`` (resumable) and draw its figure."""
+    from synthzoo.datasets import build_all
+    from synthzoo.datasets.figures import figure
+
+    paths = build_all(out / "testsets", quick=quick)
+    report = {}
+    for name, store in paths.items():
+        png = out / "testsets" / f"{name}{'-quick' if quick else ''}.png"
+        if not png.exists():
+            tmp = png.with_name(f".{png.stem}.partial.png")
+            figure(name, root=Path(store).parent, out=tmp)
+            os.replace(tmp, png)
+        report[name] = {"store": str(store), "figure": str(png)}
+    return report
+
+
 def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[str, str]:
     """Held-out Dice of each bundled neuro-MRI model (``quick`` evaluates a few slices)."""
     from synthzoo.zoo.heldout import evaluate
@@ -76,8 +95,9 @@ def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     report: dict = {}
     with Progress() as progress:
-        log = progress.console.print
-        report["previews"] = _previews(out, quick, progress, log)
-        report["zoo"] = _zoo(out, quick, progress, log)
+        report["previews"] = _previews(out, quick, progress, progress.console.print)
+    report["testsets"] = _testsets(out, quick)  # build_all shows its own progress
+    with Progress() as progress:
+        report["zoo"] = _zoo(out, quick, progress, progress.console.print)
     _atomic_json(out / "report.json", report)
     return report
