@@ -97,3 +97,18 @@ def test_quick_benchmark_on_gpu(tmp_path):
     rows = {r["tool"]: r for r in res.pipeline}
     assert rows["synthzoo"]["device"] == "cuda" and rows["torchio"]["device"] == "cpu"
     assert all(r["device"] == "cuda" for r in res.generators)
+
+
+def test_step_times_cover_every_step():
+    from synthzoo.generators.preview import make_generator
+
+    r = runner.invoke(app, ["bench", "steps", "neuro-mri", "--size", "16", "--threads", "1",
+                            "--repeats", "2", "--warmup", "0", "--json"])
+    assert r.exit_code == 0, r.output
+    times = json.loads(r.output)
+    steps = make_generator("neuro-mri", size=16, dims=3).steps
+    assert list(times) == ["sample_params", *[f"{i}:{type(s).__name__}" for i, s in enumerate(steps)], "total"]
+    assert all(v >= 0 for v in times.values())
+    assert times["total"] >= max(v for k, v in times.items() if k != "total")
+    r = runner.invoke(app, ["bench", "steps", "nope"])
+    assert r.exit_code == 2 and "unknown generator 'nope'" in r.output

@@ -61,6 +61,36 @@ def speed_cmd(
         typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
 
 
+@bench_app.command("steps")
+def steps_cmd(
+    name: str = typer.Argument("neuro-mri", help="Generator name."),
+    size: int = typer.Option(160, "--size"),
+    dims: int = typer.Option(3, "--dims"),
+    threads: int = typer.Option(2, "--threads"),
+    repeats: int = typer.Option(5, "--repeats"),
+    warmup: int = typer.Option(1, "--warmup"),
+    device: str = typer.Option("cpu", "--device"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Where the time goes: median seconds of each step of one generator."""
+    from synthzoo._registry import PluginError, UnknownNameError
+    from synthzoo.benchmarks.speed import load_average, step_times
+
+    try:
+        times = step_times(name, size=size, dims=dims, threads=threads, repeats=repeats,
+                           warmup=warmup, device=device)
+    except (UnknownNameError, PluginError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(times, indent=1))
+        return
+    typer.echo(f"{name} {size}^{dims}, {threads} thread(s), {device}, median of {repeats}; "
+               f"load {load_average()}")
+    for key, value in times.items():
+        typer.echo(f"  {key:24s} {value * 1000:9.1f} ms")
+
+
 def command_line(config, out: Path, *, quick: bool = False) -> str:
     """The command that reproduces ``config`` (recorded with the results)."""
     join = lambda v: ",".join(str(x) for x in v)  # noqa: E731

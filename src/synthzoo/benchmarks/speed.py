@@ -396,6 +396,42 @@ def _versions(tools: Sequence[str]) -> dict[str, str]:
     return out
 
 
+# --------------------------------------------------------------------------- per step
+def step_times(name: str = REFERENCE_GENERATOR, *, size: int = 160, dims: int = 3,
+               threads: int = 2, repeats: int = 5, warmup: int = 1, device: str = "cpu",
+               seed: int = 0) -> dict[str, float]:
+    """Median seconds of each step's ``apply`` (and of drawing all parameters, and the
+    total) for generator ``name`` on its default label maps: where the time goes."""
+    from synthzoo.generators.base import State
+    from synthzoo.generators.preview import make_generator
+
+    set_threads(threads)
+    gen = make_generator(name, size=size, dims=dims).to(device)
+    g = torch.Generator(device=device).manual_seed(seed)
+    labels = gen.default_labels(batch=1, size=size, dims=dims, generator=g)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    names = [f"{i}:{type(s).__name__}" for i, s in enumerate(gen.steps)]
+    times: dict[str, list[float]] = {k: [] for k in ["sample_params", *names, "total"]}
+    with torch.no_grad():
+        for r in range(warmup + repeats):
+            t0 = time.perf_counter()
+            params = gen.sample_params(labels, generator=g)
+            sync()
+            t1 = time.perf_counter()
+            lap = {"sample_params": t1 - t0}
+            state = State(labels, None, (gen.spacing,) * dims)
+            for key, step, p in zip(names, gen.steps, params):
+                t = time.perf_counter()
+                state = step.apply(state, params=p)
+                sync()
+                lap[key] = time.perf_counter() - t
+            lap["total"] = time.perf_counter() - t0
+            if r >= warmup:
+                for k, v in lap.items():
+                    times[k].append(v)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 # --------------------------------------------------------------------------- outputs
 def _fmt(x: float | None) -> str:
     if x is None:
@@ -477,7 +513,8 @@ def figure(result: SpeedResult, path: Path) -> None:
         for g in groups:
             hit = [r["median_s"] for r in result.pipeline if (r["size"], r["threads"]) == g and r["tool"] == tool]
             vals.append(hit[0] if hit else float("nan"))
-        ax.bar([k + i * width for k in range(len(groups))], vals, width, label=tool)
+        bars = ax.bar([k + i * width for k in range(len(groups))], vals, width, label=tool)
+        ax.bar_label(bars, labels=[_fmt(v) if v == v else "" for v in vals], fontsize=7)
     ax.set_xticks([k + width * (len(tools) - 1) / 2 for k in range(len(groups))])
     ax.set_xticklabels([f"{s}^3\n{t} thr" for s, t in groups])
     ax.set_yscale("log")
@@ -488,13 +525,14 @@ def figure(result: SpeedResult, path: Path) -> None:
         ax = axes[0, 1]
         gens = sorted(gens, key=lambda r: (r["dims"], r["generator"]))
         colors = ["tab:blue" if r["dims"] == 2 else "tab:orange" for r in gens]
-        ax.bar(range(len(gens)), [r["median_s"] for r in gens], color=colors)
+        bars = ax.bar(range(len(gens)), [r["median_s"] for r in gens], color=colors)
+        ax.bar_label(bars, labels=[_fmt(r["median_s"]) for r in gens], fontsize=7)
         ax.set_xticks(range(len(gens)))
         ax.set_xticklabels([f"{r['generator']}\n{r['size']}^{r['dims']}" for r in gens],
                            rotation=45, ha="right", fontsize=8)
         ax.set_yscale("log")
         ax.set_ylabel("seconds per sample (log)")
-        ax.set_title(f"generators ({gens[0]['threads']} thread(s))")
+        ax.set_title(f"generators, 2D (blue) and 3D (orange), {gens[0]['threads']} thread(s)")
     fig.tight_layout()
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     fig.savefig(tmp, dpi=110)
@@ -510,4 +548,5 @@ def write_outputs(result: SpeedResult, out: Path) -> dict[str, Path]:
     return paths
 
 
-__all__ = ["SpeedConfig", "SpeedResult", "markdown", "run_speed", "time_calls", "write_outputs"]
+__all__ = ["SpeedConfig", "SpeedResult", "markdown", "run_speed", "step_times", "time_calls",
+           "write_outputs"]

@@ -119,7 +119,7 @@ class GaussianMixture(Step):
         B = labels.shape[0]
         idx = labels
         if self.classes is not None:
-            idx = torch.as_tensor(self.classes, device=labels.device)[labels]
+            idx = torch.take(torch.as_tensor(self.classes, device=labels.device), labels)
         flat = idx.view(B, 1, -1).expand(B, self.channels, -1)
         mean = torch.gather(params["means"], 2, flat)
         std = torch.gather(params["stds"], 2, flat)

@@ -241,7 +241,7 @@ class RandomSpatial(Step):
                                 align_corners=True)
         if self.flip_lut is not None and bool(flip.any()):
             view = (-1,) + (1,) * (d + 1)
-            swapped = torch.as_tensor(self.flip_lut, device=lab.device)[lab]
+            swapped = torch.take(torch.as_tensor(self.flip_lut, device=lab.device), lab)
             lab = torch.where(flip.view(view), swapped, lab)
         return State(lab, img, state.spacing)
 
