@@ -235,10 +235,14 @@ class Resolution(Step):
             low = [max(2, int(round(n * f))) for n, f in zip(img.shape[2:], factor)]
             down, up = resolution_matrices(params["sigma"][b], img.shape[2:], low)
             x = img[b : b + 1]
-            for ops in (down, up):
-                for axis, m in enumerate(ops):
-                    if m is not None:
-                        x = apply_along(x, m, axis)
+            # shrink the most-reduced axis first and grow it back last: less work in between
+            order = sorted(range(d), key=lambda a: low[a] / img.shape[2 + a])
+            for axis in order:
+                if down[axis] is not None:
+                    x = apply_along(x, down[axis], axis)
+            for axis in reversed(order):
+                if up[axis] is not None:
+                    x = apply_along(x, up[axis], axis)
             out.append(x)
         return State(state.labels, torch.cat(out), state.spacing)
 
