@@ -13,16 +13,13 @@ network learns to ignore non-brain tissue).  Target labels drop them to backgrou
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from synthzoo.generators import anatomy
 from synthzoo.generators.base import Generator, as_size
 from synthzoo.generators.intensity import BiasField, GaussianMixture, Gamma, Noise, Normalize, Resolution
-from synthzoo.generators.labels import noise_shapes
 from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import SamplerLike
 from synthzoo.generators.spatial import RandomSpatial
@@ -75,10 +72,7 @@ class NeuroMRI(Generator):
                          target_lut=lut, spacing=spacing)
         self.n_extra = int(n_extra)
 
-    @staticmethod
-    def suggested_spacing(size: int, dims: int) -> float:
-        """Spacing (mm) at which the brain fits in ``size`` voxels."""
-        return max(1.0, math.ceil(2 * 200 / size) / 2)
+    suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
                        generator: torch.Generator) -> torch.Tensor:
@@ -86,47 +80,11 @@ class NeuroMRI(Generator):
         cropped/padded to ``size``; 2D gives random axial slices.  Non-brain shapes fill a
         random-width shell around the brain."""
         size = as_size(size, dims)
-        vol = torch.from_numpy(anatomy.training_labels(self.spacing)).to(generator.device)
-        if dims == 3:
-            labels = _fit(vol, size).expand(batch, 1, *size).clone()
-        else:
-            area = (vol > 0).flatten(0, 1).sum(0).float()
-            usable = torch.nonzero(area >= 0.25 * area.max()).flatten()
-            pick = torch.randint(len(usable), (batch,), generator=generator, device=generator.device)
-            labels = torch.stack([_fit(vol[..., int(usable[k])], size)[0] for k in pick])
+        labels = anatomy.training_label_maps(batch=batch, size=size, dims=dims,
+                                             spacing=self.spacing, generator=generator)
         return self.add_head(labels, generator=generator)
 
     def add_head(self, labels: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """Fill a shell of random width around the brain with ``n_extra`` random shapes."""
-        if self.n_extra == 0:
-            return labels
-        d = labels.dim() - 2
-        B = labels.shape[0]
-        brain = (labels > 0).float()
-        pool = F.max_pool2d if d == 2 else F.max_pool3d
-        extra = noise_shapes(batch=B, size=labels.shape[2:], n_labels=self.n_extra,
-                             generator=generator) + len(anatomy.LABEL_NAMES)
-        out = []
-        for b in range(B):
-            r = int(torch.randint(2, 12, (), generator=generator, device=generator.device))
-            r = max(1, int(r / self.spacing))
-            head = pool(brain[b : b + 1], kernel_size=2 * r + 1, stride=1, padding=r) > 0
-            out.append(torch.where(head & (labels[b : b + 1] == 0), extra[b : b + 1], labels[b : b + 1]))
-        return torch.cat(out)
-
-
-def _fit(vol: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """Centre crop / zero pad ``vol`` (spatial only) to ``size``; returns ``(1, 1, *size)``."""
-    out = vol
-    for axis, n in enumerate(size):
-        cur = out.shape[axis]
-        if cur > n:
-            start = (cur - n) // 2
-            out = out.narrow(axis, start, n)
-        elif cur < n:
-            before = (n - cur) // 2
-            pad = [0, 0] * out.dim()
-            k = out.dim() - 1 - axis
-            pad[2 * k], pad[2 * k + 1] = before, n - cur - before
-            out = F.pad(out, pad)
-    return out[None, None]
+        return anatomy.add_shell(labels, n_extra=self.n_extra, spacing=self.spacing,
+                                 generator=generator)

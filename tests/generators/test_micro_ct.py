@@ -1,0 +1,115 @@
+import math
+
+import pytest
+import torch
+
+from synthzoo.generators import create
+from synthzoo.generators.base import Geometry, State
+from synthzoo.generators.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, PhotonNoise, cylinder_mask,
+                                          fibres, granular, porous, voronoi)
+from synthzoo.generators.tomography import RingArtifact
+
+OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
+           p_streaks=0.0, i0=1e12, p_rings=0.0, recon_blur=0.0)
+
+
+def _geom(shape, n_labels=1):
+    return Geometry(shape[0], tuple(shape[2:]), n_labels, torch.device("cpu"), (1.0,) * (len(shape) - 2))
+
+
+def test_ring_artifact_is_radially_symmetric_in_2d():
+    ring = RingArtifact(amplitude=0.1, density=0.3, shift=0.0, prob=1.0)
+    img = torch.zeros(1, 1, 41, 41)
+    p = ring.sample_params(_geom(img.shape), generator=torch.Generator().manual_seed(0))
+    f = ring.apply(State(img.long(), img), params=p).image[0, 0]
+    assert float(f.abs().max()) > 0.01
+    for g in (f.T, f.flip(0), f.flip(1), f.rot90(1)):
+        assert torch.allclose(f, g, atol=1e-6)
+    # the value depends on the radius only: the profile, linearly interpolated
+    prof = p["profile"][0]
+    assert math.isclose(float(f[20, 20]), float(prof[0]), abs_tol=1e-6)
+    assert math.isclose(float(f[20, 27]), float(prof[7]), abs_tol=1e-6)
+
+
+def test_rings_are_the_same_in_every_plane_of_a_3d_image():
+    ring = RingArtifact(amplitude=0.1, prob=1.0)
+    img = torch.zeros(1, 1, 16, 16, 6)
+    p = ring.sample_params(_geom(img.shape), generator=torch.Generator().manual_seed(1))
+    f = ring.apply(State(img.long(), img), params=p).image[0, 0]
+    assert torch.allclose(f, f[..., :1].expand_as(f))
+
+
+def test_photon_noise_variance_scales_inversely_with_transmitted_counts():
+    pn = PhotonNoise(i0=2000.0, path_length=1.0)
+    mu = torch.cat([torch.full((1, 1, 128, 128), m) for m in (0.2, 1.5)])
+    p = pn.sample_params(_geom(mu.shape), generator=torch.Generator().manual_seed(0))
+    out = pn.apply(State(mu.long(), mu), params=p).image
+    for b, m in enumerate((0.2, 1.5)):
+        expected_var = 1 / (2000 * math.exp(-m))
+        assert math.isclose(float(out[b].mean()), m, abs_tol=0.01)
+        assert math.isclose(float(out[b].var()), expected_var, rel_tol=0.1)
+    assert float(out[1].var()) > 3 * float(out[0].var())  # dense phases are noisier
+
+
+def test_phase_means_are_the_drawn_attenuations_when_artifacts_are_off():
+    gen = create("micro-ct", p_random_contrast=0.0, **OFF)
+    lab = gen.default_labels(batch=3, size=(48, 48), dims=2, generator=torch.Generator().manual_seed(0))
+    params = gen.sample_params(lab, generator=torch.Generator().manual_seed(1))
+    s = gen.apply(lab, params=params)
+    means = params[1]["means"][:, 0]
+    ranges = [(0.0, 0.08), (0.35, 0.7), (0.15, 0.45), (0.2, 0.8), (0.9, 2.0)]
+    for b in range(3):
+        assert all(lo <= float(means[b, k]) <= hi for k, (lo, hi) in enumerate(ranges))
+        present = lab[b, 0].unique()
+        m = means[b, present]
+        expected = (m - m.min()) / (m.max() - m.min())
+        for k, e in zip(present.tolist(), expected.tolist()):
+            vals = s.image[b, 0][lab[b, 0] == k]
+            assert torch.allclose(vals, torch.full_like(vals, e), atol=1e-3)
+    assert torch.equal(s.labels, lab)  # every phase is a target label
+
+
+def test_voronoi_distances_are_ordered_and_cells_cover_the_grid():
+    g = torch.Generator().manual_seed(0)
+    d1, d2, sid = voronoi((40, 40), 8.0, generator=g)
+    assert (d1 <= d2).all() and float(d1.max()) <= 2 * 8.0 * math.sqrt(2)
+    n_cells = len(sid.unique())
+    assert 20 <= n_cells <= 49  # about (40 / 8)^2 seeds fall in the grid
+    # each voxel's nearest seed is nearer than the mean cell size
+    assert float(d1.mean()) < 8.0
+
+
+@pytest.mark.parametrize("maker,phases", [(granular, {PORE, GRAIN}), (porous, {PORE, MATRIX}),
+                                          (fibres, {MATRIX, FIBRE})])
+def test_structures_have_their_phases(maker, phases):
+    for seed, size in ((0, (64, 64)), (1, (24, 24, 24))):
+        lab = maker(size, torch.Generator().manual_seed(seed))
+        assert lab.shape == size and lab.dtype == torch.int64
+        present = set(lab.unique().tolist())
+        assert phases <= present and present <= {PORE, GRAIN, MATRIX, FIBRE, INCLUSION}
+        for k in phases:
+            assert 0.01 < float((lab == k).float().mean()) < 0.99
+
+
+def test_cylindrical_cores_are_in_air():
+    g = torch.Generator().manual_seed(0)
+    inside = cylinder_mask((32, 32, 4), 0.9, g)
+    assert inside[16, 16].all() and not inside[0, 0].any()
+    gen = create("micro-ct", p_cylinder=1.0, structures=("porous",))
+    lab = gen.default_labels(batch=2, size=32, dims=3, generator=torch.Generator().manual_seed(0))
+    assert (lab[:, 0, 0, 0] == PORE).all() and (lab[:, 0, 16, 16] == MATRIX).any()
+
+
+def test_unknown_structure_is_rejected_with_the_valid_ones():
+    with pytest.raises(ValueError, match="granular, porous, fibres"):
+        create("micro-ct", structures=("sand",))
+
+
+def test_pore_matrix_inclusion_targets_merge_the_solid_phases():
+    gen = create("micro-ct", targets="pore-matrix-inclusion", **OFF)
+    assert gen.label_names == ("pore", "matrix", "inclusion")
+    lab = torch.tensor([PORE, GRAIN, MATRIX, FIBRE, INCLUSION]).view(1, 1, 5, 1).expand(1, 1, 5, 4).contiguous()
+    s = gen(lab, generator=torch.Generator().manual_seed(0))
+    assert s.labels[0, 0, :, 0].tolist() == [0, 1, 1, 1, 2]
+    with pytest.raises(ValueError, match="phases, pore-matrix-inclusion"):
+        create("micro-ct", targets="solid")
