@@ -92,9 +92,12 @@ def steps_cmd(
 
 
 def command_line(config, out: Path, *, quick: bool = False) -> str:
-    """The command that reproduces ``config`` (recorded with the results)."""
+    """The command that reproduces ``config`` (recorded with the results), with the
+    threading variables of the environment in front."""
+    from synthzoo.benchmarks.speed import thread_env
+
     join = lambda v: ",".join(str(x) for x in v)  # noqa: E731
-    parts = ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
+    parts = [f"{k}={v}" for k, v in thread_env().items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
              f"--threads {join(config.threads)}", f"--repeats {config.repeats}",
              f"--warmup {config.warmup}"]
     if config.generators:

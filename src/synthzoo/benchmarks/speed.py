@@ -36,6 +36,13 @@ import torch
 TOOLS = ("synthzoo", "torchio", "cornucopia", "monai")
 REFERENCE = "synthzoo"
 REFERENCE_GENERATOR = "neuro-mri"
+#: Environment variables that change threading behaviour; recorded with the results.
+THREAD_ENV = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMP_SPINCOUNT")
+
+
+def thread_env() -> dict[str, str]:
+    """The threading variables set in this process's environment."""
+    return {k: os.environ[k] for k in THREAD_ENV if os.environ.get(k)}
 
 
 @dataclass(frozen=True)
@@ -301,7 +308,7 @@ def run_speed(config: SpeedConfig, out: str | Path, *, command: str = "",
         "processor": platform.processor() or platform.machine(),
         "cuda_device": torch.cuda.get_device_name() if config.device == "cuda" else None,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "load_before": load_average(), "command": command, "config": cfg,
+        "load_before": load_average(), "command": command, "config": cfg, "env": thread_env(),
         "versions": _versions(tools),
     }
     result = SpeedResult(meta=meta, skipped=skipped)
