@@ -12,7 +12,11 @@ generate_app = typer.Typer(help="Domain generators: list, preview, sample.", no_
 
 
 def generator_table() -> list[dict]:
-    """Built-in and plugin generators with domain, dims and a one-line description."""
+    """Built-in and plugin generators with domain, dims and a one-line description.
+
+    ``source`` is ``builtin`` or the distribution that provides a plugin; ``plugin`` says
+    which; ``entry_point`` is the plugin's ``module:object``.  Plugins that fail to import
+    are left out with a :class:`~synthzoo._registry.PluginWarning`."""
     from synthzoo._registry import describe
     from synthzoo.generators import GENERATORS
 
@@ -24,6 +28,7 @@ def generator_table() -> list[dict]:
             continue
         rows.append({"name": entry.name, "domain": getattr(cls, "domain", ""),
                      "dims": list(getattr(cls, "dims", ())), "source": entry.source,
+                     "plugin": entry.source != "builtin", "entry_point": entry.entry_point,
                      "description": describe(cls)})
     return rows
 
@@ -40,7 +45,8 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 
     t = Table("name", "domain", "dims", "source", "description")
     for r in rows:
-        t.add_row(r["name"], r["domain"], ",".join(map(str, r["dims"])), r["source"], r["description"])
+        source = f"plugin: {r['source']}" if r["plugin"] else r["source"]
+        t.add_row(r["name"], r["domain"], ",".join(map(str, r["dims"])), source, r["description"])
     Console().print(t)
 
 

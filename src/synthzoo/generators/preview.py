@@ -54,8 +54,16 @@ def draw(name: str, *, n: int, seed: int, dims: int, size: int, device: str | No
     return gen, sample
 
 
-def _slices(x: np.ndarray) -> list[np.ndarray]:
-    """Display planes of a ``(*spatial)`` array: itself (2D), or mid axial and coronal (3D)."""
+def _slices(x: np.ndarray, planes: Sequence[tuple[int, str]] | None = None) -> list[np.ndarray]:
+    """Display planes of a ``(*spatial)`` array: itself (2D), or mid axial and coronal (3D).
+
+    With ``planes`` (a generator's ``preview_planes``: ``(axis, name)`` pairs, e.g.
+    ``((0, "xy"), (1, "xz"))`` for microscopy with z first) the 3D planes are the mid slices
+    across those axes, and arrays are shown as stored (first axis down)."""
+    if planes is not None:
+        if x.ndim == 2:
+            return [x]
+        return [np.take(x, x.shape[a] // 2, axis=a) for a, _ in planes]
     if x.ndim == 2:
         return [x.T]
     return [x[:, :, x.shape[2] // 2].T, x[:, x.shape[1] // 2, :].T]
@@ -71,8 +79,11 @@ def label_cmap(n: int):
     return ListedColormap(cols[: max(n, 2)])
 
 
-def montage(sample: Sample, *, title: str, out: str | Path, label_names: Sequence[str] = ()) -> Path:
-    """Save a montage: one column per sample, rows image plane(s) then the target labels."""
+def montage(sample: Sample, *, title: str, out: str | Path, label_names: Sequence[str] = (),
+            planes: Sequence[tuple[int, str]] | None = None) -> Path:
+    """Save a montage: one column per sample, rows image plane(s) then the target labels.
+
+    ``planes``: see :func:`_slices` (default: brain orientation, axial and coronal)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,22 +92,24 @@ def montage(sample: Sample, *, title: str, out: str | Path, label_names: Sequenc
     img = sample.image[:, 0].detach().float().cpu().numpy()
     lab = sample.labels[:, 0].detach().cpu().numpy()
     n = img.shape[0]
-    planes = [_slices(im) for im in img]
-    lplanes = [_slices(lb)[0] for lb in lab]
-    rows = len(planes[0]) + 1
+    origin = "lower" if planes is None else "upper"
+    row_names = ["image"] if img.ndim == 3 else (
+        ["axial", "coronal"] if planes is None else [name for _, name in planes])
+    views = [_slices(im, planes) for im in img]
+    lviews = [_slices(lb, planes)[0] for lb in lab]
+    rows = len(views[0]) + 1
     fig, axes = plt.subplots(rows, n, figsize=(1.9 * n, 1.9 * rows), squeeze=False)
     n_lab = max(int(lab.max()) + 1, len(label_names), 2)
     cmap = label_cmap(n_lab)
     for j in range(n):
-        for i, pl in enumerate(planes[j]):
-            axes[i, j].imshow(pl, cmap="gray", origin="lower", interpolation="nearest")
-        axes[-1, j].imshow(lplanes[j], cmap=cmap, vmin=0, vmax=cmap.N - 1,
-                           origin="lower", interpolation="nearest")
+        for i, pl in enumerate(views[j]):
+            axes[i, j].imshow(pl, cmap="gray", origin=origin, interpolation="nearest")
+        axes[-1, j].imshow(lviews[j], cmap=cmap, vmin=0, vmax=cmap.N - 1,
+                           origin=origin, interpolation="nearest")
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    row_names = (["image"] if len(planes[0]) == 1 else ["axial", "coronal"]) + ["labels"]
-    for i, r in enumerate(row_names):
+    for i, r in enumerate(row_names + ["labels"]):
         axes[i, 0].set_ylabel(r)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -116,7 +129,8 @@ def preview(name: str, *, n: int = 8, seed: int = 0, dims: int = 2, size: int = 
         raise ValueError(f"n must be >= 1, got {n}")
     gen, sample = draw(name, n=n, seed=seed, dims=dims, size=size, device=device)
     title = f"{name} ({dims}D, {size}^{dims}, seed {seed}): {gen.description}"
-    return montage(sample, title=title, out=out, label_names=gen.label_names)
+    return montage(sample, title=title, out=out, label_names=gen.label_names,
+                   planes=getattr(gen, "preview_planes", None))
 
 
 def _atomic_write(path: Path, write) -> None:
