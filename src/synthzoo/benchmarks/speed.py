@@ -526,8 +526,9 @@ def figure(result: SpeedResult, path: Path) -> None:
     ax.set_xticklabels([f"{s}^3\n{t} thr" for s, t in groups])
     ax.set_yscale("log")
     ax.set_ylabel("seconds per sample (log)")
-    ax.set_title("neuro-MRI pipeline")
-    ax.legend()
+    ax.set_title("neuro-MRI pipeline", pad=24)
+    ax.legend(ncol=len(tools), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False)
     if gens:
         ax = axes[0, 1]
         gens = sorted(gens, key=lambda r: (r["dims"], r["generator"]))
