@@ -1,8 +1,13 @@
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from synthzoo.cli import app
+
+
+def _outputs(report):
+    return [Path(p) for p in report["previews"]] + [Path(p) for p in report["zoo"].values()]
 
 
 def test_run_default_quick_is_resumable(tmp_path):
@@ -10,10 +15,16 @@ def test_run_default_quick_is_resumable(tmp_path):
     r = CliRunner().invoke(app, ["run-default", "--out", str(out), "--quick"])
     assert r.exit_code == 0, r.output
     report = json.loads((out / "report.json").read_text())
-    assert any("neuro-mri_2d.png" in p for p in report["previews"])
-    assert all((out / "previews").joinpath(p.split("/")[-1]).exists() for p in report["previews"])
-    stamp = {p: (out / "previews" / p.split("/")[-1]).stat().st_mtime_ns for p in report["previews"]}
+    assert any(p.endswith("neuro-mri_2d.png") for p in report["previews"])
+    assert "neuro-mri-tissue-unet-2d" in report["zoo"]
+    zoo = json.loads(Path(report["zoo"]["neuro-mri-tissue-unet-2d"]).read_text())
+    assert set(zoo["dice"]) == {"t1", "pd", "t2"}
+    # the bundled model separates grey from white matter on held-out anatomy
+    assert zoo["dice"]["pd"]["white_matter"] > 0.5
+    assert all(p.exists() for p in _outputs(report))
+    assert not list(out.rglob(".*.partial"))
+    stamp = {p: p.stat().st_mtime_ns for p in _outputs(report)}
     r = CliRunner().invoke(app, ["run-default", "--out", str(out), "--quick"])
     assert r.exit_code == 0, r.output
     # a second run finds the outputs complete and does not redo them
-    assert stamp == {p: (out / "previews" / p.split("/")[-1]).stat().st_mtime_ns for p in report["previews"]}
+    assert stamp == {p: p.stat().st_mtime_ns for p in _outputs(report)}

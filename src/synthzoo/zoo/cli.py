@@ -1,0 +1,163 @@
+"""``synthzoo zoo list/info/pull``, ``synthzoo predict`` and ``synthzoo train``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+zoo_app = typer.Typer(help="Model zoo: list, describe and fetch pretrained models.", no_args_is_help=True)
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from synthzoo._registry import PluginError, UnknownNameError
+    from synthzoo.zoo.card import CardError
+    from synthzoo.zoo.imageio import ImageFileError
+    from synthzoo.zoo.weights import WeightsError
+
+    return (UnknownNameError, PluginError, CardError, ImageFileError, WeightsError, ValueError)
+
+
+@zoo_app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List pretrained models (name, domain, task, dims, baseline, sha256)."""
+    from synthzoo.zoo.models import model_table
+
+    rows = model_table()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("name", "domain", "task", "dims", "baseline", "labels", "sha256")
+    for r in rows:
+        t.add_row(r["name"], r["domain"], r["task"], str(r["dims"]), str(r["baseline"]),
+                  ",".join(r["labels"]), r["sha256"][:12])
+    Console().print(t)
+
+
+@zoo_app.command("info")
+def info_cmd(
+    name: str = typer.Argument(..., help="Model name (see `synthzoo zoo list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole card as JSON."),
+    offline: bool = typer.Option(False, "--offline", help="Accepted for symmetry: info never downloads."),
+) -> None:
+    """Show a model's weight card and where its weights resolve from (never downloads)."""
+    from synthzoo.zoo.models import get_card
+    from synthzoo.zoo.weights import locate
+
+    try:
+        card = get_card(name)
+        where = locate(card)
+    except _errors() as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps({**card.to_dict(), "resolved": where}, indent=1))
+        return
+    for k, v in card.summary().items():
+        typer.echo(f"{k}: {v}")
+    typer.echo(f"patch_size: {list(card.patch_size)}  normalisation: {card.normalisation}")
+    typer.echo(f"metrics: {json.dumps(card.metrics)}")
+    typer.echo(f"command: {card.command}")
+    typer.echo(f"weights: {where or 'not local (pull downloads from ' + ', '.join(card.urls) + ')'}")
+
+
+@zoo_app.command("pull")
+def pull_cmd(
+    names: list[str] = typer.Argument(None, help="Model names (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    offline: bool = typer.Option(False, "--offline", help="Never download; fail if not local."),
+) -> None:
+    """Resolve and verify weights (cache, bundled copy, then the card's URLs)."""
+    from synthzoo.zoo.models import get_card, model_table
+    from synthzoo.zoo.weights import fetch
+
+    try:
+        names = names or [r["name"] for r in model_table()]
+        rows = [{"name": n, "path": str(fetch(get_card(n), offline=offline))} for n in names]
+    except _errors() as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            typer.echo(f"{r['name']}: {r['path']}")
+
+
+def predict_cmd(
+    model: str = typer.Argument(..., help="Pretrained model name (see `synthzoo zoo list`)."),
+    input: Path = typer.Argument(..., help="Image: NIfTI, TIFF, PNG, DICOM or Zarr."),
+    output: Path = typer.Argument(..., help="Label map, written in the input's format."),
+    probabilities: Optional[Path] = typer.Option(None, "--probabilities", help="Also write class probabilities here (same format, one channel per class)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
+    overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
+    offline: bool = typer.Option(False, "--offline", help="Never download weights."),
+    spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size (mm) overriding the file's; PNG/TIFF default to the model's."),
+) -> None:
+    """Segment an image with a pretrained model."""
+    from synthzoo.zoo.predict import predict_file
+
+    try:
+        paths = predict_file(model, input, output, probabilities=probabilities, device=device,
+                             overlap=overlap, offline=offline, spacing=spacing)
+    except _errors() as exc:
+        _fail(str(exc))
+    for p in paths:
+        typer.echo(str(p))
+
+
+def train_cmd(
+    generator: str = typer.Option("neuro-mri", "--generator", help="Generator domain name (see `synthzoo generate list`)."),
+    model: str = typer.Option("unet", "--model", help="Architecture name (see `synthzoo zoo list`)."),
+    dims: int = typer.Option(2, "--dims", help="2 or 3."),
+    size: int = typer.Option(96, "--size", help="Training patch size per side (voxels)."),
+    spacing: float = typer.Option(2.0, "--spacing", help="Voxel size (mm) of the training anatomy."),
+    steps: int = typer.Option(1000, "--steps"),
+    batch: int = typer.Option(8, "--batch"),
+    lr: float = typer.Option(2e-3, "--lr", help="Initial learning rate (polynomial decay)."),
+    ce_weight: float = typer.Option(0.0, "--ce-weight", help="Weight of cross-entropy added to soft Dice."),
+    levels: int = typer.Option(4, "--levels", help="U-Net levels."),
+    features: int = typer.Option(16, "--features", help="U-Net base features."),
+    norm: str = typer.Option("instance", "--norm", help="instance, batch, group or none."),
+    seed: int = typer.Option(0, "--seed"),
+    val_every: int = typer.Option(100, "--val-every"),
+    ckpt_every: int = typer.Option(100, "--ckpt-every"),
+    name: str = typer.Option("", "--name", help="Model name for the card (default GENERATOR-MODEL-Dd)."),
+    out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch default)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+) -> None:
+    """Train a model on synthetic data from a generator (resumable)."""
+    import torch
+
+    from synthzoo.zoo.train import TrainConfig, train
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    cfg = TrainConfig(generator=generator, model=model, dims=dims, size=size, spacing=spacing,
+                      steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,
+                      val_every=val_every, ckpt_every=ckpt_every, name=name,
+                      model_kwargs={"levels": levels, "features": features, "norm": norm})
+    command = "synthzoo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        card = train(cfg, out, device=device, command=command, progress=not no_progress)
+    except _errors() as exc:
+        _fail(str(exc))
+    typer.echo(f"{out / card.weights_file} sha256={card.sha256} wall={card.training['wall_time_s']} s")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(zoo_app, name="zoo")
+    app.command("predict")(predict_cmd)
+    app.command("train")(train_cmd)

@@ -1,0 +1,260 @@
+"""Reading images and writing label maps in the input's format and geometry.
+
+Formats (by suffix): NIfTI (``.nii``, ``.nii.gz``: affine and header kept), TIFF (``.tif``,
+``.tiff``), PNG (grey or RGB; RGB is converted to grey with the ITU-R 601 luma weights),
+DICOM (``.dcm``, or any file with the ``DICM`` preamble: one 2D slice, header kept) and Zarr
+(``.zarr`` or a folder: an array, or a group with an ``image`` array; ``spacing`` attribute
+kept).  An :class:`Image` holds ``float32`` data with spatial axes only and the metadata a
+writer needs to write a label map with the same geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMATS = ("nifti", "tiff", "png", "dicom", "zarr")
+
+
+class ImageFileError(ValueError):
+    """An image that cannot be read or a label map that cannot be written; names the file."""
+
+
+@dataclass
+class Image:
+    data: np.ndarray  # float32, spatial axes only (2D or 3D)
+    format: str
+    spacing: tuple[float, ...] | None = None  # mm per axis; None when the file has none
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def detect_format(path: str | Path) -> str:
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".nii", ".nii.gz")):
+        return "nifti"
+    if name.endswith((".tif", ".tiff")):
+        return "tiff"
+    if name.endswith(".png"):
+        return "png"
+    if name.endswith(".zarr") or path.is_dir():
+        return "zarr"
+    if name.endswith((".dcm", ".dicom")):
+        return "dicom"
+    if path.is_file():
+        with open(path, "rb") as f:
+            head = f.read(132)
+        if head[128:132] == b"DICM":
+            return "dicom"
+    raise ImageFileError(f"{path}: unknown image format; use .nii, .nii.gz, .tif, .tiff, .png, "
+                         ".dcm or .zarr")
+
+
+def read_image(path: str | Path) -> Image:
+    """Read ``path``; raises :class:`ImageFileError` naming the file if it cannot."""
+    path = Path(path)
+    if not path.exists():
+        raise ImageFileError(f"{path}: no such file")
+    fmt = detect_format(path)
+    try:
+        img = _READERS[fmt](path)
+    except ImageFileError:
+        raise
+    except Exception as exc:
+        raise ImageFileError(f"{path}: cannot read as {fmt} ({type(exc).__name__}: {exc})") from exc
+    if img.data.ndim not in (2, 3) or min(img.data.shape) < 1:
+        raise ImageFileError(f"{path}: expected a 2D or 3D image, got shape {img.data.shape}")
+    if not np.all(np.isfinite(img.data)):
+        raise ImageFileError(f"{path}: image holds NaN or infinite values")
+    img.path = path
+    return img
+
+
+def _read_nifti(path: Path) -> Image:
+    import nibabel as nib
+
+    nii = nib.load(str(path))
+    data = np.asarray(nii.dataobj, dtype=np.float32)
+    shape = data.shape
+    data = data.reshape(shape[:3]) if data.ndim > 3 and all(s == 1 for s in shape[3:]) else data
+    spacing = tuple(float(z) for z in nii.header.get_zooms()[: data.ndim])
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = data[..., 0]
+        spacing = spacing[:2]
+    return Image(data, "nifti", spacing, {"affine": nii.affine, "header": nii.header, "shape": shape})
+
+
+def _read_tiff(path: Path) -> Image:
+    import tifffile
+
+    data = np.squeeze(tifffile.imread(str(path))).astype(np.float32)
+    return Image(data, "tiff")
+
+
+def _to_grey(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        return arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return arr.astype(np.float32)
+
+
+def _read_png(path: Path) -> Image:
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        mode = im.mode
+        arr = np.asarray(im.convert("RGB") if mode in ("P", "LA", "RGBA", "CMYK") else im)
+    return Image(_to_grey(arr), "png", None, {"mode": mode})
+
+
+def _read_dicom(path: Path) -> Image:
+    import pydicom
+
+    ds = pydicom.dcmread(str(path))
+    arr = ds.pixel_array
+    if getattr(ds, "SamplesPerPixel", 1) == 3:
+        arr = _to_grey(arr)
+    data = arr.astype(np.float32) * float(getattr(ds, "RescaleSlope", 1) or 1) + float(getattr(ds, "RescaleIntercept", 0) or 0)
+    spacing = tuple(float(s) for s in ds.PixelSpacing) if "PixelSpacing" in ds else None
+    return Image(np.squeeze(data), "dicom", spacing, {"dataset": ds})
+
+
+def _read_zarr(path: Path) -> Image:
+    import zarr
+
+    node = zarr.open(str(path), mode="r")
+    if hasattr(node, "shape"):
+        arr, attrs, key = node, dict(node.attrs), None
+    elif "image" in node:
+        arr, attrs, key = node["image"], {**dict(node.attrs), **dict(node["image"].attrs)}, "image"
+    else:
+        raise ImageFileError(f"{path}: Zarr store has no array and no 'image' array")
+    data = np.squeeze(np.asarray(arr[...])).astype(np.float32)
+    spacing = tuple(float(s) for s in attrs["spacing"])[-data.ndim:] if "spacing" in attrs else None
+    return Image(data, "zarr", spacing, {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key})
+
+
+_READERS = {"nifti": _read_nifti, "tiff": _read_tiff, "png": _read_png, "dicom": _read_dicom,
+            "zarr": _read_zarr}
+
+
+# --------------------------------------------------------------------------- writing
+def write_like(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "labels") -> Path:
+    """Write ``array`` (a label map with ``ref``'s spatial shape, or probabilities with a
+    leading class axis when ``kind="probabilities"``) to ``path`` in the format its suffix
+    names, with ``ref``'s geometry.  Written to a temporary name, then renamed."""
+    path = Path(path)
+    fmt = detect_format(path) if path.suffix or path.exists() else ref.format
+    if kind == "probabilities" and fmt in ("png", "dicom"):
+        raise ImageFileError(f"{path}: probabilities need a float format; use .nii.gz, .tif or .zarr")
+    if fmt == "dicom" and ref.format != "dicom":
+        raise ImageFileError(f"{path}: a DICOM label map needs a DICOM input (for its header)")
+    tmp = path.with_name(f".{path.name}.tmp{''.join(path.suffixes)}")
+    try:
+        _WRITERS[fmt](tmp, array, ref, kind)
+        if path.is_dir():
+            import shutil
+
+            shutil.rmtree(path)
+        tmp.replace(path)
+    except ImageFileError:
+        raise
+    except Exception as exc:
+        raise ImageFileError(f"{path}: cannot write {fmt} ({type(exc).__name__}: {exc})") from exc
+    finally:
+        if tmp.is_dir():
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _label_dtype(array: np.ndarray) -> np.dtype:
+    return np.dtype(np.uint8 if array.max(initial=0) < 256 else np.uint16)
+
+
+def _write_nifti(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
+    import nibabel as nib
+
+    affine = ref.meta.get("affine")
+    if affine is None:
+        affine = np.diag([*(ref.spacing or (1.0,) * array.ndim)] + [1.0] * (4 - min(3, array.ndim)))[:4, :4]
+    if kind == "probabilities":
+        data = np.moveaxis(array.astype(np.float32), 0, -1)
+        if ref.data.ndim == 2:
+            data = data[:, :, None, :]
+    else:
+        data = array.astype(_label_dtype(array))
+        shape = ref.meta.get("shape")
+        if shape is not None and data.size == int(np.prod(shape)):
+            data = data.reshape(shape)
+    header = ref.meta.get("header")
+    out = nib.Nifti1Image(data, affine, header=header.copy() if header is not None else None)
+    out.set_data_dtype(data.dtype)
+    out.header.set_slope_inter(1.0, 0.0)
+    nib.save(out, str(path))
+
+
+def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
+    import tifffile
+
+    data = array.astype(np.float32) if kind == "probabilities" else array.astype(_label_dtype(array))
+    tifffile.imwrite(str(path), data)
+
+
+def _write_png(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
+    from PIL import Image as PILImage
+
+    if array.ndim != 2:
+        raise ImageFileError(f"{path}: PNG holds 2D images only, got shape {array.shape}")
+    PILImage.fromarray(array.astype(_label_dtype(array))).save(path, format="PNG")
+
+
+def _write_dicom(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
+    import pydicom
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    ds = ref.meta["dataset"].copy()
+    data = array.astype(np.uint16)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SeriesDescription = "synthzoo label map"
+    ds.Rows, ds.Columns = data.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    for tag in ("RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth", "PlanarConfiguration"):
+        if tag in ds:
+            delattr(ds, tag)
+    ds.PixelData = data.tobytes()
+    pydicom.dcmwrite(str(path), ds, enforce_file_format=True)
+
+
+def _write_zarr(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
+    import zarr
+
+    data = array.astype(np.float32) if kind == "probabilities" else array.astype(_label_dtype(array))
+    chunks = ref.meta.get("chunks")
+    if kind == "probabilities" and chunks is not None:
+        chunks = (1, *chunks[-array.ndim + 1:])
+    z = zarr.create_array(str(path), shape=data.shape, dtype=data.dtype,
+                          chunks=chunks if chunks is not None and len(chunks) == data.ndim else "auto")
+    z[...] = data
+    attrs = {k: v for k, v in ref.meta.get("attrs", {}).items() if k == "spacing"}
+    if ref.spacing is not None:
+        attrs["spacing"] = list(ref.spacing)
+    attrs["kind"] = kind
+    z.attrs.update(attrs)
+
+
+_WRITERS = {"nifti": _write_nifti, "tiff": _write_tiff, "png": _write_png, "dicom": _write_dicom,
+            "zarr": _write_zarr}

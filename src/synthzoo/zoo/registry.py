@@ -1,0 +1,6 @@
+"""The model registry: built-ins register here, plugins use the entry-point group
+``synthzoo.models`` (value: a :class:`~synthzoo.zoo.models.ModelEntry`)."""
+
+from synthzoo._registry import Registry
+
+MODELS: Registry = Registry("model", "synthzoo.models")

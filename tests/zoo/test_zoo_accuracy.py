@@ -1,0 +1,45 @@
+"""The bundled neuro-MRI tissue model on held-out anatomy it never trained on.
+
+Thresholds: Dice measured with the bundled weights on the middle 8 slices of the held-out
+slab (see docs/zoo.md), minus a margin of 0.05."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from synthzoo.cli import app
+from synthzoo.generators import anatomy
+from synthzoo.zoo.heldout import dice_per_class, heldout_images
+from synthzoo.zoo.models import create_model, get_card
+from synthzoo.zoo.predict import predict_array
+from synthzoo.zoo.weights import BUNDLED, sha256_file
+
+NAME = "neuro-mri-tissue-unet-2d"
+# (csf, gray_matter, white_matter) measured on slab slices 12..19 with the bundled weights
+# (t1: 0.324/0.573/0.606, pd: 0.292/0.725/0.750), minus 0.05
+THRESHOLDS = {"t1": (0.27, 0.52, 0.55), "pd": (0.24, 0.67, 0.69)}
+
+
+def test_bundled_model_is_listed_and_verified():
+    rows = json.loads(CliRunner().invoke(app, ["zoo", "list", "--json"]).output)
+    row = next(r for r in rows if r["name"] == NAME)
+    assert row["domain"] == "neuro-mri" and row["dims"] == 2 and row["baseline"] is False
+    card = get_card(NAME)
+    assert sha256_file(BUNDLED / card.weights_file) == card.sha256 == row["sha256"]
+    assert (BUNDLED / card.weights_file).stat().st_size < 10 * 2**20  # a few MB
+    assert card.label_names == anatomy.LABEL_NAMES and "heldout_dice" in card.metrics
+
+
+@pytest.mark.parametrize("contrast", ["t1", "pd"])
+def test_bundled_model_segments_heldout_slice(contrast):
+    card = get_card(NAME)
+    model = create_model(NAME, pretrained=True, offline=True)
+    sl = slice(12, 20)
+    img = heldout_images()[contrast][..., sl]
+    truth = anatomy.heldout_labels(1.0)[..., sl]
+    pred = predict_array(model, card, img, spacing=(1.0, 1.0, 1.0)).argmax(0)
+    d = dice_per_class(pred, truth, 4)
+    for k, lo in zip((1, 2, 3), THRESHOLDS[contrast]):
+        assert d[k] > lo, (contrast, card.label_names[k], d)
