@@ -1,0 +1,256 @@
+"""``neuro-contrasts``: held-out brain anatomy imaged by MRI signal equations, CT, PET, and the
+real MNI152 T1 template.
+
+Anatomy: only the held-out axial slab of :mod:`synthzoo.generators.anatomy`
+(``anatomy.heldout_z()``; training never sees it), as tissue *probabilities* (partial volume),
+resampled to ``spacing = 200 / size`` mm, with a skull (6 mm) and scalp (5 mm) shell added
+outside the brain.  Labels: 0 background (incl. skull/scalp), 1 CSF, 2 GM, 3 WM.
+
+MRI (BrainWeb T1/T2/PD at 1.5 T, Collins et al. 1998; approximate 3 T values, Wansapura
+et al. 1999 / Stanisz et al. 2005), with smooth +-3 % tissue-parameter variation:
+
+* spoiled gradient echo ``S = PD sin(a)(1-E1) exp(-TE/T2*) / (1 - cos(a) E1)``, ``E1 = exp(-TR/T1)``
+* spin echo ``S = PD (1 - exp(-TR/T1)) exp(-TE/T2)`` (T2w and PDw)
+* inversion recovery / FLAIR ``S = |PD (1 - 2 exp(-TI/T1) + exp(-TR/T1)) exp(-TE/T2)|``
+
+then slice-profile blur and sampling at the acquisition voxel size (thick slices for 2D
+sequences), a coil-like receive bias (root-sum-of-squares of 8 element sensitivities around
+the head), complex Gaussian noise and the magnitude (Rician), and linear interpolation back to
+the label grid.  CT: Hounsfield units (air -1000, fat -80, CSF 15, WM 25, GM 40, bone 1000),
+5 mm slices, correlated quantum noise.  PET (FDG): uptake GM:WM 4:1, PSF FWHM 5 mm, 2 mm voxels,
+Poisson counts, 2 mm post-filter.  ``mni152-t1``: the real template T1 on the held-out slab.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
+from synthzoo.datasets.registry import DATASETS
+from synthzoo.generators import anatomy
+
+# tissue order of the simulation: air, csf, gm, wm, bone, fat(scalp)
+TISSUES = ("air", "csf", "gray_matter", "white_matter", "bone", "scalp_fat")
+# (T1 ms, T2 ms, PD); BrainWeb 1.5 T values, approximate 3 T values
+RELAX = {
+    1.5: {"air": (1.0, 1.0, 0.0), "csf": (2569, 329, 1.0), "gray_matter": (833, 83, 0.86),
+          "white_matter": (500, 70, 0.77), "bone": (300, 1.0, 0.05), "scalp_fat": (350, 70, 1.0)},
+    3.0: {"air": (1.0, 1.0, 0.0), "csf": (3500, 350, 1.0), "gray_matter": (1331, 110, 0.86),
+          "white_matter": (832, 80, 0.77), "bone": (350, 1.0, 0.05), "scalp_fat": (380, 70, 1.0)},
+}
+HU = {"air": -1000.0, "csf": 15.0, "gray_matter": 40.0, "white_matter": 25.0, "bone": 1000.0, "scalp_fat": -80.0}
+FDG = {"air": 0.0, "csf": 0.05, "gray_matter": 4.0, "white_matter": 1.0, "bone": 0.3, "scalp_fat": 0.6}
+
+CONTRASTS: dict[str, dict[str, Any]] = {
+    "t1w-gre-1.5t": {"modality": "mri", "sequence": "spoiled-gre", "field_t": 1.5, "tr": 20.0, "te": 4.0,
+                     "flip_deg": 25.0, "voxel_mm": [1.0, 1.0, 1.2], "snr": [20.0, 40.0]},
+    "t1w-gre-3t": {"modality": "mri", "sequence": "spoiled-gre", "field_t": 3.0, "tr": 10.0, "te": 3.0,
+                   "flip_deg": 15.0, "voxel_mm": [1.0, 1.0, 1.0], "snr": [25.0, 50.0]},
+    "t2w-se-1.5t": {"modality": "mri", "sequence": "spin-echo", "field_t": 1.5, "tr": 4000.0, "te": 100.0,
+                    "voxel_mm": [0.9, 0.9, 5.0], "snr": [15.0, 30.0]},
+    "t2w-se-3t": {"modality": "mri", "sequence": "spin-echo", "field_t": 3.0, "tr": 5000.0, "te": 100.0,
+                  "voxel_mm": [0.5, 0.5, 4.0], "snr": [20.0, 40.0]},
+    "pdw-se-1.5t": {"modality": "mri", "sequence": "spin-echo", "field_t": 1.5, "tr": 3000.0, "te": 15.0,
+                    "voxel_mm": [1.0, 1.0, 3.0], "snr": [20.0, 40.0]},
+    "flair-3t": {"modality": "mri", "sequence": "inversion-recovery", "field_t": 3.0, "tr": 9000.0,
+                 "te": 120.0, "ti": 2500.0, "voxel_mm": [1.0, 1.0, 5.0], "snr": [12.0, 25.0]},
+    "ct": {"modality": "ct", "voxel_mm": [0.5, 0.5, 5.0], "noise_hu": [3.0, 8.0]},
+    "pet-fdg": {"modality": "pet", "voxel_mm": [2.0, 2.0, 2.0], "psf_fwhm_mm": [4.0, 6.0],
+                "gm_counts": [20.0, 60.0], "postfilter_fwhm_mm": 2.0},
+    "mni152-t1": {"modality": "real", "source": "MNI ICBM152 2009a T1 template (nilearn)"},
+}
+
+
+def grid_spacing(size: int) -> float:
+    return max(1.0, 200.0 / size)
+
+
+@functools.lru_cache(maxsize=2)
+def heldout_fractions(spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Tissue fractions ``float32 (6, X, Y, Z)`` (``TISSUES`` order) of the held-out slab at
+    ``spacing`` mm, and the labels ``uint8 (X, Y, Z)`` (0 bg, 1 CSF, 2 GM, 3 WM).  Cached:
+    treat the arrays as read-only."""
+    from scipy import ndimage
+
+    prob = anatomy.tissue_probabilities()[..., anatomy.heldout_z()]
+    if spacing != anatomy.TEMPLATE_SPACING:
+        prob = np.stack([ndimage.zoom(p, anatomy.TEMPLATE_SPACING / spacing, order=1) for p in prob])
+    prob = np.clip(prob, 0.0, None)
+    prob /= np.maximum(prob.sum(0, keepdims=True), 1e-6)
+    labels = prob.argmax(0).astype(np.uint8)
+    dist = ndimage.distance_transform_edt(labels == 0, sampling=spacing)
+    bone = (dist > 0) & (dist <= 6.0)
+    fat = (dist > 6.0) & (dist <= 11.0)
+    out = np.zeros((len(TISSUES),) + labels.shape, np.float32)
+    out[1:4] = prob[1:4]
+    out[4] = prob[0] * bone
+    out[5] = prob[0] * fat
+    out[0] = prob[0] * ~(bone | fat)
+    out.flags.writeable = labels.flags.writeable = False
+    return out, labels
+
+
+def _smooth_field(shape: tuple[int, ...], r: np.random.Generator, sigma: float) -> np.ndarray:
+    from scipy import ndimage
+
+    f = ndimage.gaussian_filter(r.standard_normal(shape), sigma, mode="reflect")
+    return (f / max(f.std(), 1e-8)).astype(np.float32)
+
+
+def _tissue_map(frac: np.ndarray, values: list[float], r: np.random.Generator, var: float, sigma: float) -> np.ndarray:
+    """Partial-volume mix ``sum_k frac_k * value_k * (1 + var * field_k)``."""
+    out = np.zeros(frac.shape[1:], np.float32)
+    for k, v in enumerate(values):
+        if v == 0:
+            continue
+        out += frac[k] * v * (1.0 + var * _smooth_field(frac.shape[1:], r, sigma))
+    return out
+
+
+def mri_signal(frac: np.ndarray, p: dict[str, Any], r: np.random.Generator, sigma: float) -> np.ndarray:
+    """Noise-free MRI signal of the tissue mixture for the sequence in ``p``."""
+    table = RELAX[p["field_t"]]
+    t1 = _tissue_map(frac, [table[t][0] for t in TISSUES], r, 0.03, sigma)
+    t2 = _tissue_map(frac, [table[t][1] for t in TISSUES], r, 0.03, sigma)
+    pd = _tissue_map(frac, [table[t][2] for t in TISSUES], r, 0.03, sigma)
+    t1, t2 = np.maximum(t1, 1.0), np.maximum(t2, 0.5)
+    e1 = np.exp(-p["tr"] / t1)
+    if p["sequence"] == "spoiled-gre":
+        a = np.deg2rad(p["flip_deg"])
+        return pd * np.sin(a) * (1 - e1) * np.exp(-p["te"] / (0.8 * t2)) / (1 - np.cos(a) * e1)
+    if p["sequence"] == "spin-echo":
+        return pd * (1 - e1) * np.exp(-p["te"] / t2)
+    if p["sequence"] == "inversion-recovery":
+        return np.abs(pd * (1 - 2 * np.exp(-p["ti"] / t1) + e1) * np.exp(-p["te"] / t2))
+    raise ValueError(f"unknown MRI sequence {p['sequence']!r}; valid: spoiled-gre, spin-echo, inversion-recovery")
+
+
+def coil_bias(shape: tuple[int, ...], spacing: float, r: np.random.Generator, strength: float) -> np.ndarray:
+    """Root-sum-of-squares of 8 Gaussian-falloff coil sensitivities on a ring around the head,
+    mixed with a flat profile (``strength`` in [0, 1]) and normalised to mean 1."""
+    x, y, z = (np.arange(n, dtype=np.float32) * spacing for n in shape)
+    cx, cy, cz = (n * spacing / 2 for n in shape)
+    X, Y, Z = np.meshgrid(x - cx, y - cy, z - cz, indexing="ij")
+    rss = np.zeros(shape, np.float32)
+    phase = r.uniform(0, 2 * np.pi)
+    width = r.uniform(70, 110)
+    for k in range(8):
+        ang = phase + 2 * np.pi * k / 8
+        px, py, pz = 120 * np.cos(ang), 120 * np.sin(ang), r.uniform(-30, 30)
+        rss += np.exp(-((X - px) ** 2 + (Y - py) ** 2 + (Z - pz) ** 2) / (2 * width ** 2)) ** 2
+    rss = np.sqrt(rss)
+    bias = (1 - strength) + strength * rss / rss.mean()
+    return (bias / bias.mean()).astype(np.float32)
+
+
+def acquire(signal: np.ndarray, spacing: float, voxel_mm: list[float], fn=None) -> np.ndarray:
+    """Blur with the slice/voxel profile, sample at the acquisition voxel size, apply ``fn``
+    (noise) there, and interpolate back linearly to the grid."""
+    from scipy import ndimage
+
+    vox = np.maximum(np.asarray(voxel_mm, dtype=float), spacing)
+    sig = np.where(vox > spacing, vox / spacing / 2.355, 0.0)
+    low = ndimage.gaussian_filter(signal, sig) if sig.any() else signal
+    factors = spacing / vox
+    if np.any(factors < 1):
+        low = ndimage.zoom(low, factors, order=1)
+    if fn is not None:
+        low = fn(low)
+    if low.shape != signal.shape:
+        low = ndimage.zoom(low, np.array(signal.shape) / np.array(low.shape), order=1, mode="nearest")
+    return low.astype(np.float32)
+
+
+@DATASETS.register()
+class NeuroContrasts(TestSetBuilder):
+    """Held-out brain anatomy: MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET, MNI152 T1."""
+
+    name = "neuro-contrasts"
+    domain = "neuro-mri"
+    dims = 3
+    description = ("Held-out MNI152 brain slab imaged with MRI signal equations (1.5 T/3 T), CT, "
+                   "FDG PET, and the real MNI152 T1 template")
+    method = ("tissue fractions of the held-out slab + skull/scalp shell; MRI: BrainWeb T1/T2/PD, "
+              "GRE/SE/IR signal equations, slice profile + thick slices, coil bias, Rician noise; "
+              "CT in HU with correlated noise; PET: FDG uptake, PSF, Poisson counts")
+    label_names = anatomy.LABEL_NAMES
+    contrasts = tuple(CONTRASTS)
+    contrast_table = CONTRASTS
+    license = anatomy.LICENSE
+    anatomy_source = (f"MNI ICBM152 2009a (nilearn), held-out axial slab z={anatomy.HELDOUT_Z[0]}:"
+                      f"{anatomy.HELDOUT_Z[1]} of synthzoo.generators.anatomy")
+    references = ("Collins et al. 1998, IEEE TMI 17:463 (BrainWeb)",
+                  "Fonov et al. 2011, NeuroImage 54:313 (MNI ICBM152 2009)",
+                  "Gudbjartsson & Patz 1995, MRM 34:910 (Rician noise)")
+    default_size = 96
+    quick_size = 48
+    min_size = 32
+    seed_base = 20_000_000
+
+
+    def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
+        sp = grid_spacing(size)
+        frac, labels = heldout_fractions(sp)
+        p = dict(spec.params)
+        r = rng(spec.seed)
+        sigma = 8.0 / sp
+        drawn: dict[str, Any] = {}
+        if p["modality"] == "mri":
+            s = mri_signal(frac, p, r, sigma)
+            ref = float(s[labels > 0].mean())
+            strength = float(r.uniform(0.3, 0.5) if p["field_t"] < 2 else r.uniform(0.5, 0.8))
+            bias = coil_bias(s.shape, sp, r, strength)
+            snr = float(r.uniform(*p["snr"]))
+            noise_sd = ref / snr
+
+            def rician(low: np.ndarray) -> np.ndarray:
+                return np.hypot(low + r.normal(0, noise_sd, low.shape), r.normal(0, noise_sd, low.shape))
+
+            image = acquire(s * bias, sp, p["voxel_mm"], rician) / ref
+            drawn = {"snr": snr, "bias_strength": strength, "noise_sd_rel": 1 / snr}
+        elif p["modality"] == "ct":
+            from scipy import ndimage
+
+            hu = _tissue_map(frac, [HU[t] + 1000.0 for t in TISSUES], r, 0.01, sigma) - 1000.0
+            nsd = float(r.uniform(*p["noise_hu"]))
+
+            def ct_noise(low: np.ndarray) -> np.ndarray:
+                n = ndimage.gaussian_filter(r.standard_normal(low.shape), 0.7)
+                return low + nsd * n / max(n.std(), 1e-8)
+
+            image = acquire(hu, sp, p["voxel_mm"], ct_noise)
+            drawn = {"noise_hu": nsd}
+        elif p["modality"] == "pet":
+            from scipy import ndimage
+
+            act = _tissue_map(frac, [FDG[t] for t in TISSUES], r, 0.05, sigma)
+            fwhm = float(r.uniform(*p["psf_fwhm_mm"]))
+            act = ndimage.gaussian_filter(act, fwhm / 2.355 / sp)
+            scale = float(r.uniform(*p["gm_counts"])) / FDG["gray_matter"]
+
+            def counts(low: np.ndarray) -> np.ndarray:
+                c = r.poisson(np.maximum(low, 0) * scale) / scale
+                return ndimage.gaussian_filter(c, p["postfilter_fwhm_mm"] / 2.355 / max(sp, 2.0))
+
+            image = acquire(act, sp, p["voxel_mm"], counts)
+            drawn = {"psf_fwhm_mm": fwhm, "counts_per_unit_uptake": scale}
+        elif p["modality"] == "real":
+            from scipy import ndimage
+
+            t1 = anatomy.template_t1()[..., anatomy.heldout_z()]
+            image = ndimage.zoom(t1, anatomy.TEMPLATE_SPACING / sp, order=1)
+            if image.shape != labels.shape:
+                raise ValueError(f"template T1 {image.shape} and labels {labels.shape} differ after resampling")
+        else:
+            raise ValueError(f"{spec.name}: unknown modality {p['modality']!r}")
+        writer.put("image", np.asarray(image, np.float32))
+        writer.put("labels", labels)
+        return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz",
+                "units": {"mri": "signal / mean brain signal", "ct": "HU", "pet": "uptake (GM = 4)",
+                          "real": "template intensity [0, 1]"}[p["modality"]],
+                "simulator": f"synthzoo.datasets.neuro ({p['modality']})",
+                "parameters": {**p, **drawn, "grid_spacing_mm": sp},
+                "anatomy_z": [int(anatomy.HELDOUT_Z[0]), int(anatomy.HELDOUT_Z[1])]}
