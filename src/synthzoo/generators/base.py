@@ -178,7 +178,7 @@ class Generator(nn.Module):
                 f"{self.name}: labels must be (B, 1, *spatial) with {self.dims} spatial dims, "
                 f"got shape {tuple(labels.shape)}"
             )
-        lo, hi = int(labels.min()), int(labels.max())
+        lo, hi = (int(v) for v in torch.aminmax(labels))  # one pass over the labels
         if lo < 0 or hi >= self.n_labels:
             raise ValueError(
                 f"{self.name}: label values must lie in [0, {self.n_labels - 1}], got [{lo}, {hi}]"
@@ -214,7 +214,7 @@ class Generator(nn.Module):
             state = step.apply(state, params=p)
         if state.image is None:
             raise RuntimeError(f"{self.name}: no step created an image")
-        target = self.target_lut.to(state.labels.device)[state.labels]
+        target = torch.take(self.target_lut.to(state.labels.device), state.labels)
         return Sample(state.image.float(), target, params, state.spacing)
 
     def forward(self, labels: torch.Tensor, /, *, generator: torch.Generator) -> Sample:

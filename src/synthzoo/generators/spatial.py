@@ -6,6 +6,11 @@ by scaling and squaring, Arsigny et al. 2006; as in SynthMorph, Hoffmann et al. 
 SynthSeg, Billot et al. 2023), ``A`` combines rotation, scaling and shear, and ``c`` is the
 input centre plus a random crop shift and translation.  Labels are resampled by nearest
 neighbour, images linearly; everything happens in a single ``grid_sample`` per tensor.
+
+Speed: the whole map (affine, warp, flip) is composed on the coarse grid where the velocity
+field is integrated, and only the composed map is upsampled to the output grid (separable
+linear interpolation, one matrix product per axis).  Linear interpolation reproduces the
+affine part exactly, so this equals upsampling the displacement first and composing after.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import torch.nn.functional as F
 
 from synthzoo.generators.base import Geometry, Params, State, Step
 from synthzoo.generators.samplers import SamplerLike, as_sampler, symmetric
+from synthzoo.generators.separable import apply_along, interp_matrix
 
 
 def centered_grid(shape: Sequence[int], device: torch.device | str) -> torch.Tensor:
@@ -174,45 +180,83 @@ class RandomSpatial(Step):
         u = integrate_svf(v, out, self.integration_steps)
         return F.interpolate(u, size=tuple(out), mode=_interp_mode(len(out)), align_corners=True)
 
+    def _work_size(self, params: Params, out: Sequence[int]) -> list[int]:
+        """Grid on which the map is composed: the SVF integration grid, or 2 nodes per axis
+        (enough for an affine map) when there is no warp."""
+        v = params["velocity"]
+        if float(v.abs().max()) == 0.0:
+            return [min(2, n) for n in out]
+        return [max(c, min(32, n // 2)) for c, n in zip(v.shape[2:], out)]
+
     def sampling_grid(self, params: Params, in_shape: Sequence[int], out_shape: Sequence[int],
                       *, normalized: bool = False) -> torch.Tensor:
         """Input coordinates sampled by each output voxel, ``(B, *out, d)``.
 
         In input voxel indices (tensor-axis order), or, with ``normalized=True``, in the
         ``grid_sample`` convention (align_corners=True, x/y/z order)."""
+        return self._grid(params, in_shape, out_shape, normalized=normalized)
+
+    def _grid(self, params: Params, in_shape: Sequence[int], out_shape: Sequence[int], *,
+              normalized: bool, flip: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`sampling_grid`, optionally with the output flipped along ``flip_axis`` for
+        the samples where ``flip`` is true.  Composed on the coarse work grid, then upsampled."""
         d = len(out_shape)
+        out_shape = tuple(int(n) for n in out_shape)
         A = self.matrix(params)
+        B = A.shape[0]
         centre = torch.tensor([(n - 1) / 2 for n in in_shape], device=A.device)
         c = centre + params["translation"]
         if normalized:
             s = torch.tensor([2.0 / max(n - 1, 1) for n in in_shape], device=A.device)
             A = (s.view(1, d, 1) * A).flip(1)
             c = (s * c - 1).flip(-1)
-        p = centered_grid(out_shape, A.device).unsqueeze(0)
-        u = self.displacement(params, out_shape).movedim(1, -1)
-        B = A.shape[0]
-        q = torch.bmm((p + u).reshape(B, -1, d), A.transpose(1, 2)).view(B, *out_shape, d)
-        return q + c.view(B, *([1] * d), d)
+        work = self._work_size(params, out_shape)
+        axes = [torch.linspace(-(n - 1) / 2, (n - 1) / 2, w, device=A.device)
+                for n, w in zip(out_shape, work)]
+        p = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).unsqueeze(0)  # (1, *work, d)
+        v = params["velocity"]
+        if float(v.abs().max()) != 0.0:
+            if list(work) != list(v.shape[2:]):
+                v = F.interpolate(v, size=work, mode=_interp_mode(d), align_corners=True)
+            p = p + integrate_svf(v, out_shape, self.integration_steps).movedim(1, -1)
+        q = torch.bmm(p.expand(B, *work, d).reshape(B, -1, d), A.transpose(1, 2))
+        q = q.view(B, *work, d) + c.view(B, *([1] * d), d)
+        if flip is not None and bool(flip.any()):
+            axis = 1 + (self.flip_axis % d)
+            q = torch.where(flip.view(B, *([1] * (d + 1))), q.flip(axis), q)
+        return upsample_grid(q, out_shape)
 
     def apply(self, state: State, /, *, params: Params) -> State:
         labels = state.labels
         d = labels.dim() - 2
         out = self._out(labels.shape[2:])
-        grid = self.sampling_grid(params, labels.shape[2:], out, normalized=True)
+        flip = params["flip"]
+        # the flip is folded into the sampling grid: flipping the output = sampling it flipped
+        grid = self._grid(params, labels.shape[2:], out, normalized=True, flip=flip)
         lab = F.grid_sample(labels.float(), grid, mode="nearest", padding_mode="zeros",
                             align_corners=True).long()
         img = None
         if state.image is not None:
             img = F.grid_sample(state.image, grid, mode="bilinear", padding_mode="zeros",
                                 align_corners=True)
-        flip = params["flip"]
-        if bool(flip.any()):
-            axis = 2 + (self.flip_axis % d)
+        if self.flip_lut is not None and bool(flip.any()):
             view = (-1,) + (1,) * (d + 1)
-            flipped = lab.flip(axis)
-            if self.flip_lut is not None:
-                flipped = torch.as_tensor(self.flip_lut, device=lab.device)[flipped]
-            lab = torch.where(flip.view(view), flipped, lab)
-            if img is not None:
-                img = torch.where(flip.view(view), img.flip(axis), img)
+            swapped = torch.take(torch.as_tensor(self.flip_lut, device=lab.device), lab)
+            lab = torch.where(flip.view(view), swapped, lab)
         return State(lab, img, state.spacing)
+
+
+def upsample_grid(q: torch.Tensor, out_shape: Sequence[int]) -> torch.Tensor:
+    """Linearly upsample (align_corners=True) a channels-last map ``(B, *work, d)`` to
+    ``(B, *out_shape, d)``, one matrix product per axis; the last product writes the
+    channels-last layout ``grid_sample`` wants, so no permuted copy of the full grid is made."""
+    d = len(out_shape)
+    work = q.shape[1:-1]
+    x = q.movedim(-1, 1)  # (B, d, *work): small
+    for axis in range(1, d):
+        if work[axis] != out_shape[axis]:
+            x = apply_along(x, interp_matrix(work[axis], out_shape[axis], q.device), axis)
+    x = x.movedim(1, -1).unsqueeze(1)  # (B, 1, w0, n1, ..., d)
+    if work[0] != out_shape[0]:
+        x = apply_along(x, interp_matrix(work[0], out_shape[0], q.device), 0)
+    return x.reshape(q.shape[0], *out_shape, d)

@@ -1,0 +1,118 @@
+"""``synthzoo bench ...``: benchmarks (speed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be comma-separated integers, got {text!r}") from None
+    if not vals:
+        raise typer.BadParameter(f"{what} must list at least one integer, got {text!r}")
+    return vals
+
+
+@bench_app.command("speed")
+def speed_cmd(
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="3D sizes of the pipeline comparison [96,160; quick: 24]."),
+    threads: Optional[str] = typer.Option(None, "--threads", help="CPU thread counts [1,2; quick: 1]."),
+    repeats: Optional[int] = typer.Option(None, "--repeats", help="Timed samples per measurement, median reported [5; quick: 2]."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Untimed samples first [1; quick: 0]."),
+    gen_sizes: Optional[str] = typer.Option(None, "--gen-sizes", help="2D,3D sizes of the per-generator timings [256,96; quick: 24,16]."),
+    out: Path = typer.Option(Path("out/speed"), "--out", help="Output folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes and few repeats (smoke test)."),
+    no_torchio: bool = typer.Option(False, "--no-torchio", help="Skip TorchIO."),
+    no_others: bool = typer.Option(False, "--no-others", help="Skip cornucopia and MONAI."),
+    no_generators: bool = typer.Option(False, "--no-generators", help="Skip the per-generator timings."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda (TorchIO always runs on CPU)."),
+) -> None:
+    """Seconds per sample: neuro-MRI pipeline vs TorchIO/cornucopia/MONAI, and every generator."""
+    from synthzoo.benchmarks.speed import SpeedConfig, markdown, run_speed
+
+    tools = tuple(t for t in ("torchio", "cornucopia", "monai")
+                  if not (t == "torchio" and no_torchio) and not (t != "torchio" and no_others))
+    kw: dict = dict(tools=tools, generators=not no_generators, device=device)
+    for key, value, parse in (("sizes", sizes, True), ("threads", threads, True),
+                              ("repeats", repeats, False), ("warmup", warmup, False),
+                              ("gen_sizes", gen_sizes, True)):
+        if value is not None:
+            kw[key] = _ints(value, "--" + key.replace("_", "-")) if parse else value
+    try:
+        config = SpeedConfig.quick(**kw) if quick else SpeedConfig(**kw)
+        result = run_speed(config, out, command=command_line(config, out, quick=quick),
+                           progress=not as_json)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1))
+    else:
+        typer.echo(markdown(result))
+        typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
+
+
+@bench_app.command("steps")
+def steps_cmd(
+    name: str = typer.Argument("neuro-mri", help="Generator name."),
+    size: int = typer.Option(160, "--size"),
+    dims: int = typer.Option(3, "--dims"),
+    threads: int = typer.Option(2, "--threads"),
+    repeats: int = typer.Option(5, "--repeats"),
+    warmup: int = typer.Option(1, "--warmup"),
+    device: str = typer.Option("cpu", "--device"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Where the time goes: median seconds of each step of one generator."""
+    from synthzoo._registry import PluginError, UnknownNameError
+    from synthzoo.benchmarks.speed import load_average, step_times
+
+    try:
+        times = step_times(name, size=size, dims=dims, threads=threads, repeats=repeats,
+                           warmup=warmup, device=device)
+    except (UnknownNameError, PluginError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(times, indent=1))
+        return
+    typer.echo(f"{name} {size}^{dims}, {threads} thread(s), {device}, median of {repeats}; "
+               f"load {load_average()}")
+    for key, value in times.items():
+        typer.echo(f"  {key:24s} {value * 1000:9.1f} ms")
+
+
+def command_line(config, out: Path, *, quick: bool = False) -> str:
+    """The command that reproduces ``config`` (recorded with the results), with the
+    threading variables of the environment in front."""
+    from synthzoo.benchmarks.speed import thread_env
+
+    join = lambda v: ",".join(str(x) for x in v)  # noqa: E731
+    parts = [f"{k}={v}" for k, v in thread_env().items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
+             f"--threads {join(config.threads)}", f"--repeats {config.repeats}",
+             f"--warmup {config.warmup}"]
+    if config.generators:
+        parts.append(f"--gen-sizes {join(config.gen_sizes)}")
+    else:
+        parts.append("--no-generators")
+    if "torchio" not in config.tools:
+        parts.append("--no-torchio")
+    if not {"cornucopia", "monai"} & set(config.tools):
+        parts.append("--no-others")
+    if config.device != "cpu":
+        parts.append(f"--device {config.device}")
+    parts.append(f"--out {out}")
+    return " ".join(parts)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
