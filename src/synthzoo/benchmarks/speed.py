@@ -443,7 +443,7 @@ def step_times(name: str = REFERENCE_GENERATOR, *, size: int = 160, dims: int = 
 def _fmt(x: float | None) -> str:
     if x is None:
         return "-"
-    return f"{x:.3f}" if x >= 0.01 else f"{x * 1000:.2f} ms"
+    return f"{x:.3f} s" if x >= 0.01 else f"{x * 1000:.2f} ms"
 
 
 def markdown(result: SpeedResult) -> str:
