@@ -77,7 +77,7 @@ def test_markdown_table_from_records():
     rows = [{"tool": "synthzoo", "size": 96, "threads": 2, "median_s": 0.05, "ratio_to_synthzoo": 1.0},
             {"tool": "torchio", "size": 96, "threads": 2, "median_s": 0.6, "ratio_to_synthzoo": 12.0}]
     md = markdown(SpeedResult(meta=meta, pipeline=rows, skipped={"monai": "not installed"}))
-    assert "| 96^3 | 2 | 0.050 | 0.600 | 12.0x |" in md
+    assert "| 96^3 | 2 | 0.050 s | 0.600 s | 12.0x |" in md
     assert "Skipped monai: not installed" in md
     assert "load average (1, 5, 15 min) before [1.0, 1.0, 1.0], after [1.5, 1.0, 1.0]" in md
 
