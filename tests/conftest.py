@@ -14,3 +14,26 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def gen0():
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def pip_install_target():
+    """``install(target, *packages)``: pip-install plugin source folders into ``target`` (no
+    network, no deps, no build isolation), for a fresh interpreter to put on ``sys.path``."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("setuptools", minversion="70.1",
+                        reason="building a plugin needs setuptools>=70.1 (the 'test' extra)")
+
+    def install(target, *packages):
+        r = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+             "--no-index", "--disable-pip-version-check", "--target", str(target),
+             *map(str, packages)],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        return target
+
+    return install

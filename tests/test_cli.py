@@ -2,7 +2,6 @@ import json
 
 import nibabel as nib
 import numpy as np
-import pytest
 import tifffile
 from PIL import Image
 from typer.testing import CliRunner

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,8 @@ broken-gen = "synthzoo_broken_plugin:Gen"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(tmp_path_factory, pip_install_target) -> Path:
     """A folder holding the installed example plugin and a plugin that raises on import."""
-    pytest.importorskip("setuptools", minversion="70.1",
-                        reason="building the plugins needs setuptools>=70.1 (the 'test' extra)")
     tmp = tmp_path_factory.mktemp("plugins")
     example = tmp / "example"
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
@@ -48,14 +45,7 @@ def site(tmp_path_factory) -> Path:
     (broken / "pyproject.toml").write_text(BROKEN_PYPROJECT)
     (broken / "synthzoo_broken_plugin" / "__init__.py").write_text(
         'raise ImportError("this plugin is broken on purpose")\n')
-    target = tmp / "site"
-    r = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--disable-pip-version-check", "--target", str(target), str(example),
-         str(broken)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
+    target = pip_install_target(tmp / "site", example, broken)
     yield target
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -32,7 +32,7 @@ def test_cli_quick_pipeline_vs_torchio(tmp_path, monkeypatch):
     assert rows["synthzoo"]["ratio_to_synthzoo"] == 1.0
     md = (tmp_path / "speed.md").read_text()
     assert "| size | threads | synthzoo | torchio | torchio / synthzoo |" in md
-    assert f"| 16^3 | 1 | " in md and f"{rows['torchio']['ratio_to_synthzoo']:.1f}x |" in md
+    assert "| 16^3 | 1 | " in md and f"{rows['torchio']['ratio_to_synthzoo']:.1f}x |" in md
     assert res["meta"]["env"]["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "`OMP_WAIT_POLICY=PASSIVE synthzoo bench speed --sizes 16 --threads 1 --repeats 2 --warmup 0 --no-generators --no-others" in md
     assert (tmp_path / "speed.png").read_bytes()[:4] == b"\x89PNG"

@@ -61,20 +61,13 @@ class ToyDisks(TestSetBuilder):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    pytest.importorskip("setuptools", minversion="70.1",
-                        reason="building the plugin needs setuptools>=70.1 (the 'test' extra)")
+def site(tmp_path_factory, pip_install_target) -> Path:
     tmp = tmp_path_factory.mktemp("dsplugin")
     pkg = tmp / "pkg"
     (pkg / "synthzoo_toy_testset").mkdir(parents=True)
     (pkg / "pyproject.toml").write_text(PYPROJECT)
     (pkg / "synthzoo_toy_testset" / "__init__.py").write_text(MODULE)
-    target = tmp / "site"
-    r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                        "--no-index", "--disable-pip-version-check", "--target", str(target), str(pkg)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return target
+    return pip_install_target(tmp / "site", pkg)
 
 
 def test_plugin_testset_builds_and_opens(site, tmp_path):

@@ -5,7 +5,6 @@ slab (see docs/zoo.md), minus a margin of 0.05."""
 
 import json
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 
 from synthzoo.zoo.models import create_model
 from synthzoo.zoo.predict import predict_array

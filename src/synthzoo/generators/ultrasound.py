@@ -28,7 +28,6 @@ Layout: ``(B, 1, H, W)`` / ``(B, 1, D, H, W)`` with depth (the probe's axial dir
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
@@ -205,7 +204,6 @@ class BMode(Step):
     def apply(self, state: State, /, *, params: Params) -> State:
         labels = state.labels
         spatial = labels.shape[2:]
-        d = len(spatial)
         size = torch.tensor([max(n - 1, 1) for n in spatial], device=labels.device, dtype=torch.float32)
         beam = self.beam_grid(params, spatial)
         grid = (2 * beam / size - 1).flip(-1)
