@@ -97,9 +97,10 @@ def figure(tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
 
     out = Path(out)
     n = len(tables)
-    widths = [max(3.0, 0.9 * (t.shape[1]) + 2.5) for t in tables.values()]
-    fig, axes = plt.subplots(n, 1, figsize=(max(widths), sum(1.0 + 0.45 * t.shape[0] for t in tables.values())),
-                             squeeze=False)
+    width = max(6.0, max(0.85 * t.shape[1] for t in tables.values()) + 3.5)
+    heights = [1.7 + 0.4 * t.shape[0] for t in tables.values()]
+    fig, axes = plt.subplots(n, 1, figsize=(width, sum(heights)), squeeze=False, layout="constrained",
+                             gridspec_kw={"height_ratios": heights})
     im = None
     for ax, (ts, t) in zip(axes[:, 0], tables.items()):
         vals = t.to_numpy(dtype=float)
