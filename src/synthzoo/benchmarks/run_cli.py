@@ -24,9 +24,9 @@ def register_run(bench_app: typer.Typer) -> None:
 
     @bench_app.command("run")
     def run_cmd(
-        models: Optional[List[str]] = typer.Option(None, "--models", help="Models (comma-separated or repeated) [every bundled zoo model and baseline]."),
-        testsets: Optional[List[str]] = typer.Option(None, "--testsets", help="Test sets (comma-separated or repeated) [all]."),
-        root: Optional[Path] = typer.Option(None, "--root", help="Test-set root (missing sets are built there) [$SYNTHZOO_DATA/datasets]."),
+        models: Optional[List[str]] = typer.Option(None, "--models", help="Models (comma-separated or repeated) (default: every bundled zoo model and baseline)."),
+        testsets: Optional[List[str]] = typer.Option(None, "--testsets", help="Test sets (comma-separated or repeated) (default: all)."),
+        root: Optional[Path] = typer.Option(None, "--root", help="Test-set root (missing sets are built there) (default: $SYNTHZOO_DATA/datasets)."),
         out: Path = typer.Option(Path("out/benchmark"), "--out", help="Output folder: records.jsonl, done/, tables."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
         quick: bool = typer.Option(False, "--quick", help="Tiny test sets (ROOT/quick)."),
