@@ -8,7 +8,8 @@ from synthzoo.cli import app
 
 def _outputs(report):
     return ([Path(p) for p in report["previews"]] + [Path(p) for p in report["zoo"].values()]
-            + [Path(t["figure"]) for t in report["testsets"].values()])
+            + [Path(t["figure"]) for t in report["testsets"].values()]
+            + [Path(p) for p in report["benchmark"].values()])
 
 
 def test_run_default_quick_is_resumable(tmp_path):
@@ -27,9 +28,15 @@ def test_run_default_quick_is_resumable(tmp_path):
     # the bundled model separates grey from white matter on held-out anatomy
     assert zoo["dice"]["pd"]["white_matter"] > 0.5
     assert all(p.exists() for p in _outputs(report))
+    # the benchmark stage ran the bundled neuro model on every neuro contrast, baselines everywhere
+    table = Path(report["benchmark"]["benchmark.md"]).read_text()
+    assert "| neuro-mri-tissue-unet-2d |" in table and "| multi-otsu * |" in table
+    assert "### ultrasound-phantoms" in table
+    n_records = len(Path(report["benchmark"]["records"]).read_text().splitlines())
     assert not list(out.rglob(".*.partial"))
     stamp = {p: p.stat().st_mtime_ns for p in _outputs(report)}
     r = CliRunner().invoke(app, ["run-default", "--out", str(out), "--quick"])
     assert r.exit_code == 0, r.output
     # a second run finds the outputs complete and does not redo them
     assert stamp == {p: p.stat().st_mtime_ns for p in _outputs(report)}
+    assert len(Path(report["benchmark"]["records"]).read_text().splitlines()) == n_records

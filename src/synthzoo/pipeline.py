@@ -6,7 +6,10 @@ Stages run in order, each writing under ``out``:
 2. ``testsets``: every registered test set built as a chunked Zarr store (small default
    sizes; ``quick``: tiny ones) and a figure of each, one panel per contrast;
 3. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
-   trained on (Dice per class, JSON per model).
+   trained on (Dice per class, JSON per model);
+4. ``benchmark``: the bundled neuro models and the classical baselines on the test sets of
+   stage 2 (records, done-markers, tables and figure under ``out/benchmark``; resumable run
+   by run).
 
 A stage's output is written under a temporary name and renamed when complete, and a stage
 whose outputs exist is skipped on a re-run, so an interrupted run resumes where it stopped.
@@ -87,6 +90,19 @@ def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[s
     return paths
 
 
+def _benchmark(out: Path, quick: bool) -> dict[str, str]:
+    """Generalization benchmark on the test sets built by ``_testsets`` (resumable)."""
+    from synthzoo.benchmarks.runner import run
+    from synthzoo.benchmarks.tables import write_tables
+
+    bench = out / "benchmark"
+    summary = run(None, None, out / "testsets", bench, quick=quick)
+    tables = {n: str(bench / n) for n in ("benchmark.md", "benchmark.csv", "benchmark.png")}
+    if summary["new"] or not all(Path(p).exists() for p in tables.values()):
+        tables = write_tables(bench)
+    return {"records": summary["records"], **tables}
+
+
 def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     """Run every stage; returns (and writes to ``out/report.json``) the paths it made."""
     from rich.progress import Progress
@@ -99,5 +115,6 @@ def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     report["testsets"] = _testsets(out, quick)  # build_all shows its own progress
     with Progress() as progress:
         report["zoo"] = _zoo(out, quick, progress, progress.console.print)
+    report["benchmark"] = _benchmark(out, quick)  # the runner shows its own progress
     _atomic_json(out / "report.json", report)
     return report

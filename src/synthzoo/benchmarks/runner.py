@@ -1,0 +1,297 @@
+"""Cross-domain generalization benchmark runner: models x test sets x cases -> result records.
+
+For each (model, test set, case) not yet done, the runner predicts a label map, compares it
+with the case's labels chunk by chunk (:mod:`synthzoo.benchmarks.metrics`), appends one JSON
+record per label to ``OUT/records.jsonl`` and then writes a done-marker
+``OUT/done/<run key>.done``.  A re-run skips marked runs; records of a run that was cut off
+before its marker are dropped first, so no record is ever duplicated (DomainBed's pattern:
+append records, mark runs done, build tables from records only).
+
+Which models run where: zoo models only on test sets of their domain with the same label
+names (``neuro-mri`` models on ``neuro-contrasts``); the classical baselines
+(:mod:`synthzoo.benchmarks.baselines`) on every test set, calibrated on a separate build of
+each test set with another seed under ``OUT/calibration``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
+from synthzoo.benchmarks.metrics import label_metrics
+
+RECORDS = "records.jsonl"
+BACKGROUND = "background"
+
+
+class BenchmarkError(ValueError):
+    """Bad benchmark input (unknown model or test set, unreadable records); names what is valid."""
+
+
+@dataclass(frozen=True)
+class BenchModel:
+    """A model as the benchmark sees it: a zoo model (weight card) or a baseline."""
+
+    name: str
+    kind: str  # "zoo" or "baseline"
+    version: str  # weights sha256 or baseline version
+    domain: str | None = None
+    label_names: tuple[str, ...] | None = None
+
+    def applies_to(self, card: Any) -> bool:
+        """Zoo models: same domain and label names as the test set; baselines: every set."""
+        if self.kind == "baseline":
+            return True
+        return self.domain == card.domain and tuple(self.label_names or ()) == tuple(card.label_names)
+
+
+def zoo_names() -> list[str]:
+    from synthzoo.zoo.models import bundled_cards
+
+    return sorted(c.name for c in bundled_cards())
+
+
+def all_model_names() -> list[str]:
+    return zoo_names() + BASELINES.names()
+
+
+def resolve_models(names: Iterable[str] | None = None) -> list[BenchModel]:
+    """Bench models by name (default: every bundled zoo model and every baseline)."""
+    from synthzoo.zoo.models import get_card
+
+    names = list(names) if names is not None else all_model_names()
+    zoo, out = set(zoo_names()), []
+    for name in names:
+        if name in zoo:
+            c = get_card(name)
+            out.append(BenchModel(name, "zoo", c.sha256, c.domain, tuple(c.label_names)))
+        elif name in BASELINES:
+            out.append(BenchModel(name, "baseline", BASELINES.get(name).version))
+        else:
+            raise BenchmarkError(f"unknown model {name!r}; available: {', '.join(all_model_names())}")
+    return out
+
+
+def resolve_testsets(names: Iterable[str] | None = None) -> list[str]:
+    from synthzoo.datasets import DATASETS
+
+    valid = DATASETS.names()
+    names = list(names) if names is not None else valid
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise BenchmarkError(f"unknown test set(s) {', '.join(bad)}; available: {', '.join(valid)}")
+    return names
+
+
+@lru_cache(maxsize=1)
+def provenance() -> dict[str, Any]:
+    """Package version and git commit (``None`` outside a git checkout) of the running code."""
+    import synthzoo
+
+    here = Path(__file__).resolve().parent
+    commit, dirty = None, None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"synthzoo_version": synthzoo.__version__, "git_commit": commit, "git_dirty": dirty}
+
+
+def _open_or_build(name: str, root: Path, *, size: int, seed: int = 0):
+    """Open test set ``name`` under ``root``; build it first (resumable) if it is not there."""
+    import synthzoo.datasets as ds
+
+    try:
+        return ds.open(name, root)
+    except ds.DatasetError:
+        ds.build(name, root, size=size, seed=seed)
+        return ds.open(name, root)
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)
+
+
+def run_key(model: BenchModel, card: Any, case: str) -> str:
+    """Identity of one (model version, test set build, case) run; also its marker file name."""
+    return "__".join(_safe(s) for s in (model.name, model.version[:12], card.name,
+                                        f"size{card.size}-seed{card.seed}", case))
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Every record of a ``records.jsonl`` (a truncated last line is ignored)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    lines = path.read_text().splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if i == len(lines) - 1:  # a write cut off mid-line
+                continue
+            raise BenchmarkError(f"{path}:{i + 1}: not a JSON record: {exc}") from exc
+    return out
+
+
+def _drop_unfinished(records: Path, done: Path) -> int:
+    """Remove records of runs without a done-marker (a run cut off mid-write); returns how many."""
+    if not records.exists():
+        return 0
+    rows = read_records(records)
+    keep = [r for r in rows if (done / f"{r.get('run_key')}.done").exists()]
+    n_lines = sum(1 for line in records.read_text().splitlines() if line.strip())
+    if len(keep) != n_lines:
+        tmp = records.with_name(f".{records.name}.partial")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
+        os.replace(tmp, records)
+    return n_lines - len(keep)
+
+
+def _append(records: Path, rows: list[dict[str, Any]]) -> None:
+    with open(records, "a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _mark(done: Path, key: str, n: int) -> None:
+    done.mkdir(parents=True, exist_ok=True)
+    tmp = done / f".{key}.partial"
+    tmp.write_text(json.dumps({"records": n}))
+    os.replace(tmp, done / f"{key}.done")
+
+
+def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
+    from synthzoo.zoo.predict import predict_array
+
+    axes = str(case.attrs.get("axes", "xyz"))
+    if axes not in ("xyz", "yx"):
+        raise BenchmarkError(f"{case.name}: zoo models expect 'xyz' (or 2D) axes, case has {axes!r}")
+    img = np.asarray(case.image.compute(), np.float32)
+    prob = predict_array(model, card, img, spacing=case.spacing, device=device)
+    return prob.argmax(0).astype(np.uint8)
+
+
+def predict_case(bm: BenchModel, case: Any, ctx: dict[str, Any], device: str) -> tuple[np.ndarray, str | None]:
+    """Label map of ``case`` by ``bm`` (and the baseline's calibration note)."""
+    if bm.kind == "zoo":
+        return _zoo_predict(ctx["model"], ctx["card"], case, device), None
+    img = np.asarray(case.image.compute(), np.float32)
+    mask = None if case.mask is None else np.asarray(case.mask.compute())
+    return BASELINES.get(bm.name).predict(img, mask, ctx["mapping"]), ctx["calibration"]
+
+
+def _calibration(bm: BenchModel, calib_set: Any, contrast: str, k: int) -> tuple[tuple[int, ...], str]:
+    cases = [c for c in calib_set.cases.values() if c.contrast == contrast]
+    if not cases:
+        raise BenchmarkError(f"calibration build of {calib_set.card.name} has no case of contrast {contrast!r}")
+    c = cases[0]
+    mask = None if c.mask is None else np.asarray(c.mask.compute())
+    mapping = BASELINES.get(bm.name).calibrate(np.asarray(c.image.compute(), np.float32),
+                                               np.asarray(c.labels.compute()), mask, k)
+    return mapping, f"{MAPPING_RULE}: {calib_set.card.name} seed {calib_set.card.seed} case {c.name}"
+
+
+def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = None,
+        root: str | Path | None = None, out: str | Path = "out/benchmark", *, device: str = "cpu",
+        quick: bool = False, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Run every applicable (model, test set, case) not yet done; returns a summary dict.
+
+    ``root``: where the test sets are (default :func:`synthzoo.datasets.default_root`; with
+    ``quick``, its ``quick`` subfolder, as :func:`synthzoo.datasets.build_all` builds them);
+    missing test sets are built there.  Records go to ``OUT/records.jsonl``."""
+    import synthzoo.datasets as ds
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    t_start = time.perf_counter()
+    bms = resolve_models(models)
+    names = resolve_testsets(testsets)
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise BenchmarkError("device cuda asked for but no CUDA device is available; use cpu")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    records, done = out / RECORDS, out / "done"
+    dropped = _drop_unfinished(records, done)
+    base = Path(root) if root is not None else ds.default_root()
+    sub = base / "quick" if quick else base
+    calib_root = out / "calibration" / ("quick" if quick else "default")
+    prov = provenance()
+    jobs = []
+    for name in names:
+        b = ds.get_builder(name)
+        ts = _open_or_build(name, sub, size=b.quick_size if quick else b.default_size)
+        for bm in bms:
+            if bm.applies_to(ts.card):
+                jobs.extend((bm, ts, case) for case in ts.cases.values())
+    new = skipped = 0
+    cache: dict[Any, Any] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task("benchmark", total=len(jobs))
+        for bm, ts, case in jobs:
+            key = run_key(bm, ts.card, case.name)
+            if (done / f"{key}.done").exists():
+                skipped += 1
+                bar.advance(task)
+                continue
+            bar.update(task, description=f"{bm.name} on {ts.card.name}/{case.name}")
+            t0 = time.perf_counter()
+            ctx: dict[str, Any] = {}
+            if bm.kind == "zoo":
+                if bm.name not in cache:
+                    from synthzoo.zoo.models import create_model, get_card
+
+                    cache[bm.name] = (create_model(bm.name, pretrained=True, offline=True), get_card(bm.name))
+                ctx["model"], ctx["card"] = cache[bm.name]
+                import torch
+
+                torch.manual_seed(seed)
+            else:
+                ck = (bm.name, ts.card.name, case.contrast)
+                if ck not in cache:
+                    if ts.card.name not in cache:
+                        cache[ts.card.name] = _open_or_build(ts.card.name, calib_root, size=ts.card.size,
+                                                             seed=ts.card.seed + 1)
+                    cache[ck] = _calibration(bm, cache[ts.card.name], case.contrast, len(ts.card.label_names))
+                ctx["mapping"], ctx["calibration"] = cache[ck]
+            pred, calibration = predict_case(bm, case, ctx, device)
+            metrics = label_metrics(pred, case.labels, len(ts.card.label_names), case.mask)
+            seconds = round(time.perf_counter() - t0, 3)
+            now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+            rows = []
+            for i, (label, m) in enumerate(zip(ts.card.label_names, metrics)):
+                rows.append({
+                    "run_key": key, "model": bm.name, "model_kind": bm.kind, "model_version": bm.version,
+                    "testset": ts.card.name, "testset_domain": ts.card.domain, "testset_size": ts.card.size,
+                    "testset_seed": ts.card.seed, "case": case.name, "case_seed": case.attrs.get("seed"),
+                    "contrast": case.contrast, "label": label, "label_index": i,
+                    "foreground": label != BACKGROUND,
+                    **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in m.items()},
+                    "calibration": calibration, "device": device, "seed": seed, **prov,
+                    "time": now, "seconds": seconds})
+            _append(records, rows)
+            _mark(done, key, len(rows))
+            new += 1
+            bar.advance(task)
+    return {"records": str(records), "runs": len(jobs), "new": new, "skipped": skipped,
+            "dropped_unfinished_records": dropped, "seconds": round(time.perf_counter() - t_start, 2)}

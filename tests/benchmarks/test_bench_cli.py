@@ -1,0 +1,40 @@
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from synthzoo.benchmarks.run_cli import register_run
+
+
+def _app():
+    app = typer.Typer()
+    register_run(app)
+    return app
+
+
+def test_bench_run_and_table_in_process(tmp_path):
+    app, cli = _app(), CliRunner()
+    out, root = tmp_path / "bench", tmp_path / "testsets"
+    args = ["run", "--models", "multi-otsu,kmeans", "--testsets", "fluorescence-nuclei", "--root", str(root),
+            "--out", str(out), "--quick"]
+    r = cli.invoke(app, args + ["--json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert (s["runs"], s["new"], s["skipped"]) == (6, 6, 0)  # 2 baselines x 3 contrasts
+    lines = (out / "records.jsonl").read_text().splitlines()
+    assert len(lines) == 6 * 2  # background and nucleus per case
+    r = cli.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "| kmeans * |" in r.output and "0 new run(s), 6 already done" in r.output
+    assert len((out / "records.jsonl").read_text().splitlines()) == 12
+    r = cli.invoke(app, ["table", "--out", str(out)])
+    assert r.exit_code == 0 and r.output.startswith("### fluorescence-nuclei")
+    assert "| model | widefield | confocal | light-sheet | mean |" in r.output
+
+
+def test_bench_cli_errors_exit_2(tmp_path):
+    app, cli = _app(), CliRunner()
+    r = cli.invoke(app, ["run", "--models", "nope", "--out", str(tmp_path), "--quick"])
+    assert r.exit_code == 2 and "unknown model 'nope'" in r.output
+    r = cli.invoke(app, ["table", "--out", str(tmp_path / "none")])
+    assert r.exit_code == 2 and "no benchmark records" in r.output

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+import synthzoo.benchmarks.runner as runner
+from synthzoo.benchmarks.runner import BenchmarkError, read_records, run
+
+ZOO = "neuro-mri-tissue-unet-2d"
+SETS = ["neuro-contrasts", "fluorescence-nuclei"]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("testsets")  # the runner builds the quick sets here once
+
+
+def _keys(records):
+    return [(r["run_key"], r["label"]) for r in records]
+
+
+def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monkeypatch):
+    out = tmp_path / "bench"
+    real, calls = runner.predict_case, []
+
+    def failing(bm, case, ctx, device):
+        calls.append(case.name)
+        if len(calls) == 2:
+            raise RuntimeError("injected failure on the 2nd case")
+        return real(bm, case, ctx, device)
+
+    monkeypatch.setattr(runner, "predict_case", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
+    first = read_records(out / "records.jsonl")
+    assert len(first) == 4 and len(list((out / "done").glob("*.done"))) == 1  # 1 case x 4 labels
+
+    # a run cut off after appending its records but before marking them done
+    real_mark, marks = runner._mark, []
+
+    def failing_mark(done, key, n):
+        marks.append(key)
+        if len(marks) == 2:
+            raise KeyboardInterrupt
+        real_mark(done, key, n)
+
+    monkeypatch.setattr(runner, "predict_case", real)
+    monkeypatch.setattr(runner, "_mark", failing_mark)
+    with pytest.raises(KeyboardInterrupt):
+        run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
+    assert len(read_records(out / "records.jsonl")) == 4 + 2 * 4  # the unmarked run's rows are there
+    monkeypatch.setattr(runner, "_mark", real_mark)
+
+    s = run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
+    assert s["dropped_unfinished_records"] == 4 and s["skipped"] == 2
+    records = read_records(out / "records.jsonl")
+    keys = _keys(records)
+    assert len(keys) == len(set(keys))  # nothing twice
+    # zoo model on the 9 neuro contrasts only (4 labels); baseline on 9 neuro + 3 fluorescence cases
+    assert s["runs"] == 9 + 9 + 3 and len(list((out / "done").glob("*.done"))) == 21
+    assert len(records) == 9 * 4 + 9 * 4 + 3 * 2
+    assert {r["testset"] for r in records if r["model"] == ZOO} == {"neuro-contrasts"}
+    r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
+    assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64
+    assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
+    b = next(r for r in records if r["model"] == "multi-otsu")
+    assert "calibration case of the same contrast" in b["calibration"] and "seed 1" in b["calibration"]
+    again = run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
+    assert again["new"] == 0 and len(read_records(out / "records.jsonl")) == len(records)
+
+
+def test_unknown_names_and_bad_records(root, tmp_path):
+    with pytest.raises(BenchmarkError, match="unknown model 'nope'; available: .*multi-otsu"):
+        run(["nope"], None, root, tmp_path, quick=True, progress=False)
+    with pytest.raises(BenchmarkError, match="unknown test set.*available: .*neuro-contrasts"):
+        run(None, ["nope"], root, tmp_path, quick=True, progress=False)
+    bad = tmp_path / "records.jsonl"
+    bad.write_text('{"a": 1}\nnot json\n{"b": 2}\n')
+    with pytest.raises(BenchmarkError, match="records.jsonl:2: not a JSON record"):
+        read_records(bad)
+    bad.write_text('{"a": 1}\n{"b": ')  # a write cut off mid-line is ignored
+    assert read_records(bad) == [{"a": 1}]
+    assert json.loads(bad.read_text().splitlines()[0]) == {"a": 1}
