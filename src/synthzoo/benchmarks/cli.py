@@ -115,4 +115,7 @@ def command_line(config, out: Path, *, quick: bool = False) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    from synthzoo.benchmarks.run_cli import register_run
+
+    register_run(bench_app)  # bench run / bench table
     app.add_typer(bench_app, name="bench")
