@@ -38,3 +38,12 @@ def test_bench_cli_errors_exit_2(tmp_path):
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
     r = cli.invoke(app, ["table", "--out", str(tmp_path / "none")])
     assert r.exit_code == 2 and "no benchmark records" in r.output
+
+
+def test_run_and_table_are_in_the_main_cli():
+    from synthzoo.cli import app as main_app
+
+    r = CliRunner().invoke(main_app, ["bench", "--help"])
+    assert r.exit_code == 0, r.output
+    for cmd in ("run", "table", "speed", "steps"):
+        assert cmd in r.output
