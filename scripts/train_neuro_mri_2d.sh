@@ -9,6 +9,6 @@ export OMP_NUM_THREADS=1
 cd "$(dirname "$0")/.."
 PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH} python -m synthzoo train \
   --generator neuro-mri --model unet --dims 2 --size 96 --spacing 2 \
-  --steps 3000 --batch 8 --lr 2e-3 --levels 4 --features 24 --norm instance \
+  --steps 6000 --batch 8 --lr 2e-3 --levels 4 --features 24 --norm instance \
   --seed 0 --val-every 250 --ckpt-every 250 \
   --name neuro-mri-tissue-unet-2d --device cpu --threads 1 --out "$OUT"
