@@ -175,7 +175,7 @@ class AtomicCheckpoint(L.Callback):
     def save(self, trainer) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        trainer.save_checkpoint(str(tmp))
+        trainer.save_checkpoint(str(tmp), weights_only=False)  # full state: resume needs optimizer + loops
         os.replace(tmp, self.path)
 
 
