@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from gen_helpers import class_values_and_expected
 from synthzoo.generators import create
 from synthzoo.generators.base import Geometry, State
 from synthzoo.generators.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, PhotonNoise, cylinder_mask,
@@ -60,11 +61,7 @@ def test_phase_means_are_the_drawn_attenuations_when_artifacts_are_off():
     ranges = [(0.0, 0.08), (0.35, 0.7), (0.15, 0.45), (0.2, 0.8), (0.9, 2.0)]
     for b in range(3):
         assert all(lo <= float(means[b, k]) <= hi for k, (lo, hi) in enumerate(ranges))
-        present = lab[b, 0].unique()
-        m = means[b, present]
-        expected = (m - m.min()) / (m.max() - m.min())
-        for k, e in zip(present.tolist(), expected.tolist()):
-            vals = s.image[b, 0][lab[b, 0] == k]
+        for vals, e in class_values_and_expected(s.image, lab, means, b):
             assert torch.allclose(vals, torch.full_like(vals, e), atol=1e-3)
     assert torch.equal(s.labels, lab)  # every phase is a target label
 

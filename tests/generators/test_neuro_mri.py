@@ -1,6 +1,7 @@
 import numpy as np
 import torch
 
+from gen_helpers import class_values_and_expected
 from synthzoo.generators import anatomy, create
 
 
@@ -48,11 +49,7 @@ def test_intensities_without_artifacts_follow_drawn_means():
     s = gen.apply(lab, params=params)
     means = params[1]["means"][:, 0]  # (B, n_labels) drawn by the Gaussian mixture
     for b in range(2):
-        present = lab[b, 0].unique()
-        m = means[b, present]
-        expected = (m - m.min()) / (m.max() - m.min())
-        for k, e in zip(present.tolist(), expected.tolist()):
-            vals = s.image[b, 0][lab[b, 0] == k]
+        for vals, e in class_values_and_expected(s.image, lab, means, b):
             assert torch.allclose(vals, torch.full_like(vals, e), atol=1e-5)
 
 
