@@ -33,7 +33,7 @@ def test_run_default_quick_is_resumable(tmp_path):
     assert "| neuro-mri-tissue-unet-2d |" in table and "| multi-otsu * |" in table
     assert "### ultrasound-phantoms" in table
     n_records = len(Path(report["benchmark"]["records"]).read_text().splitlines())
-    assert not list(out.rglob(".*.partial"))
+    assert not list(out.rglob(".*.partial*"))
     stamp = {p: p.stat().st_mtime_ns for p in _outputs(report)}
     r = CliRunner().invoke(app, ["run-default", "--out", str(out), "--quick"])
     assert r.exit_code == 0, r.output

@@ -18,16 +18,11 @@ whose outputs exist is skipped on a re-run, so an interrupted run resumes where 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-
-def _atomic_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+from synthzoo._io import write_text
 
 
 def _previews(out: Path, quick: bool, progress, log: Callable[[str], None]) -> list[str]:
@@ -60,9 +55,7 @@ def _testsets(out: Path, quick: bool) -> dict[str, dict[str, str]]:
     for name, store in paths.items():
         png = out / "testsets" / f"{name}{'-quick' if quick else ''}.png"
         if not png.exists():
-            tmp = png.with_name(f".{png.stem}.partial.png")
-            figure(name, root=Path(store).parent, out=tmp)
-            os.replace(tmp, png)
+            figure(name, root=Path(store).parent, out=png)  # written atomically
         report[name] = {"store": str(store), "figure": str(png)}
     return report
 
@@ -81,9 +74,8 @@ def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[s
             t = time.perf_counter()
             model = create_model(card.name, pretrained=True, offline=True)
             metrics, _ = evaluate(model, card, slices=slice(12, 14) if quick else None)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_json(path, {"model": card.name, "sha256": card.sha256, "dice": metrics,
-                                "seconds": round(time.perf_counter() - t, 2)})
+            write_text(path, json.dumps({"model": card.name, "sha256": card.sha256, "dice": metrics,
+                                         "seconds": round(time.perf_counter() - t, 2)}, indent=1))
             log(f"{path} ({time.perf_counter() - t:.1f} s)")
         paths[card.name] = str(path)
         progress.advance(task)
@@ -116,5 +108,5 @@ def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     with Progress() as progress:
         report["zoo"] = _zoo(out, quick, progress, progress.console.print)
     report["benchmark"] = _benchmark(out, quick)  # the runner shows its own progress
-    _atomic_json(out / "report.json", report)
+    write_text(out / "report.json", json.dumps(report, indent=1))
     return report

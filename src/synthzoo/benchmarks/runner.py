@@ -27,6 +27,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from synthzoo._io import write_text
+
 from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
 from synthzoo.benchmarks.metrics import label_metrics
 
@@ -158,9 +160,7 @@ def _drop_unfinished(records: Path, done: Path) -> int:
     keep = [r for r in rows if (done / f"{r.get('run_key')}.done").exists()]
     n_lines = sum(1 for line in records.read_text().splitlines() if line.strip())
     if len(keep) != n_lines:
-        tmp = records.with_name(f".{records.name}.partial")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
-        os.replace(tmp, records)
+        write_text(records, "".join(json.dumps(r) + "\n" for r in keep))
     return n_lines - len(keep)
 
 
@@ -172,10 +172,7 @@ def _append(records: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _mark(done: Path, key: str, n: int) -> None:
-    done.mkdir(parents=True, exist_ok=True)
-    tmp = done / f".{key}.partial"
-    tmp.write_text(json.dumps({"records": n}))
-    os.replace(tmp, done / f"{key}.done")
+    write_text(done / f"{key}.done", json.dumps({"records": n}))
 
 
 def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:

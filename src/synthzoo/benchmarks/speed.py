@@ -33,6 +33,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from synthzoo._io import save_figure, write_text
+
 TOOLS = ("synthzoo", "torchio", "cornucopia", "monai")
 REFERENCE = "synthzoo"
 REFERENCE_GENERATOR = "neuro-mri"
@@ -263,14 +265,6 @@ def _key(*parts: Any) -> str:
     return "/".join(str(p) for p in parts)
 
 
-def _atomic_write(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data)
-    os.replace(tmp, path)
-
 
 def _summary(times: list[float]) -> dict[str, Any]:
     return {"median_s": statistics.median(times), "min_s": min(times),
@@ -314,7 +308,7 @@ def run_speed(config: SpeedConfig, out: str | Path, *, command: str = "",
     result = SpeedResult(meta=meta, skipped=skipped)
 
     def save_partial() -> None:
-        _atomic_write(partial_path, json.dumps({"config": cfg, "done": done}, indent=1))
+        write_text(partial_path, json.dumps({"config": cfg, "done": done}, indent=1))
 
     with Progress(disable=not progress, transient=False) as bar:
         task = bar.add_task("speed", total=n_jobs)
@@ -542,16 +536,13 @@ def figure(result: SpeedResult, path: Path) -> None:
         ax.set_ylabel("seconds per sample (log)")
         ax.set_title(f"generators, 2D (blue) and 3D (orange), {gens[0]['threads']} thread(s)")
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=110)
 
 
 def write_outputs(result: SpeedResult, out: Path) -> dict[str, Path]:
     paths = {"json": out / "speed.json", "md": out / "speed.md", "png": out / "speed.png"}
-    _atomic_write(paths["json"], json.dumps(result.to_dict(), indent=1))
-    _atomic_write(paths["md"], markdown(result))
+    write_text(paths["json"], json.dumps(result.to_dict(), indent=1))
+    write_text(paths["md"], markdown(result))
     figure(result, paths["png"])
     return paths
 

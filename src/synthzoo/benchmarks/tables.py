@@ -9,11 +9,12 @@ test set.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from synthzoo._io import save_figure, write_text
 
 from synthzoo.benchmarks.runner import RECORDS, BenchmarkError, read_records
 
@@ -114,12 +115,7 @@ def figure(tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
                         color="black" if v > 0.6 else "white")
     if im is not None:
         fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.6, label="Dice")
-    tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_figure(fig, out, dpi=110, bbox_inches="tight")
 
 
 def write_tables(out: str | Path, records: str | Path | None = None) -> dict[str, str]:
@@ -128,10 +124,6 @@ def write_tables(out: str | Path, records: str | Path | None = None) -> dict[str
     tables = summary(records_frame(records if records is not None else out / RECORDS))
     paths = {}
     for name, text in (("benchmark.md", markdown(tables)), ("benchmark.csv", to_csv(tables))):
-        p = out / name
-        tmp = p.with_name(f".{p.name}.partial")
-        tmp.write_text(text)
-        os.replace(tmp, p)
-        paths[name] = str(p)
+        paths[name] = str(write_text(out / name, text))
     paths["benchmark.png"] = str(figure(tables, out / "benchmark.png"))
     return paths

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synthzoo._io import save_figure
+
 from synthzoo.datasets.base import Case
 
 
@@ -74,10 +76,4 @@ def figure(name: str, root: str | Path | None = None, out: str | Path = "testset
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     fig.suptitle(f"{name}: {ts.card.description}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
-    return out
+    return save_figure(fig, out, dpi=110)

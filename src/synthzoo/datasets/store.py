@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from synthzoo._io import write_text
 from synthzoo.datasets.base import REQUIRED_ATTRS, Case, CaseSpec, DatasetError, TestSetBuilder, TestSetCard
 
 FORMAT_VERSION = 1
@@ -226,9 +227,7 @@ def build(
             manifest["cases"][spec.name] = {
                 k: {"sha256": attrs["sha256"][k], "shape": list(grp[spec.name][k].shape),
                     "dtype": str(grp[spec.name][k].dtype)} for k in ARRAY_KEYS if k in attrs["sha256"]}
-        tmp = part / "manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1))
-        os.replace(tmp, part / "manifest.json")
+        write_text(part / "manifest.json", json.dumps(manifest, indent=1))
         grp.attrs["complete"] = True
         if final.exists():  # force: move the old store aside only now that the new one is whole
             old_dir = root_dir / f".{name}.zarr.old"

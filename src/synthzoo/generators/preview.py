@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from synthzoo._io import atomic_write, save_figure, write_text
 from synthzoo.generators.base import Generator, Sample
 
 
@@ -113,13 +113,7 @@ def montage(sample: Sample, *, title: str, out: str | Path, label_names: Sequenc
         axes[i, 0].set_ylabel(r)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_figure(fig, out, dpi=110)
 
 
 def preview(name: str, *, n: int = 8, seed: int = 0, dims: int = 2, size: int = 96,
@@ -131,16 +125,6 @@ def preview(name: str, *, n: int = 8, seed: int = 0, dims: int = 2, size: int = 
     title = f"{name} ({dims}D, {size}^{dims}, seed {seed}): {gen.description}"
     return montage(sample, title=title, out=out, label_names=gen.label_names,
                    planes=getattr(gen, "preview_planes", None))
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".partial-{path.name}")  # keeps the extension
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_samples(name: str, *, out_dir: str | Path, n: int = 1, seed: int = 0,
@@ -190,16 +174,16 @@ def write_samples(name: str, *, out_dir: str | Path, n: int = 1, seed: int = 0,
             aff = affine if affine is not None else np.diag([*sp, 1.0])
             im_path, lb_path = out_dir / f"{stem}_image.nii.gz", out_dir / f"{stem}_labels.nii.gz"
             vol = img[0] if img.shape[0] == 1 else np.moveaxis(img, 0, -1)
-            _atomic_write(im_path, lambda p: nib.save(nib.Nifti1Image(vol.astype(np.float32), aff), str(p)))
-            _atomic_write(lb_path, lambda p: nib.save(nib.Nifti1Image(lab, aff), str(p)))
+            atomic_write(im_path, lambda p: nib.save(nib.Nifti1Image(vol.astype(np.float32), aff), str(p)))
+            atomic_write(lb_path, lambda p: nib.save(nib.Nifti1Image(lab, aff), str(p)))
         else:
             im_path, lb_path = out_dir / f"{stem}_image.tif", out_dir / f"{stem}_labels.tif"
-            _atomic_write(im_path, lambda p: tifffile.imwrite(str(p), img.astype(np.float32)))
-            _atomic_write(lb_path, lambda p: tifffile.imwrite(str(p), lab))
+            atomic_write(im_path, lambda p: tifffile.imwrite(str(p), img.astype(np.float32)))
+            atomic_write(lb_path, lambda p: tifffile.imwrite(str(p), lab))
         meta = {"generator": name, "seed": seed + i, "spacing": list(sp),
                 "label_names": list(gen.label_names), "config": gen.config(),
                 "params": json.loads(sample.params_json(0))}
         js = out_dir / f"{stem}_params.json"
-        _atomic_write(js, lambda p: p.write_text(json.dumps(meta, indent=1)))
+        write_text(js, json.dumps(meta, indent=1))
         written += [im_path, lb_path, js]
     return written

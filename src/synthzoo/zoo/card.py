@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synthzoo._io import write_text
+
 NORMALISATIONS = ("minmax", "percentile", "zscore", "none")
 
 
@@ -109,11 +111,7 @@ class WeightCard:
         return cls.from_json(text, source=str(path))
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n")
-        tmp.replace(path)
-        return path
+        return write_text(path, self.to_json() + "\n")
 
     def summary(self) -> dict[str, Any]:
         """The short listing row (``synthzoo zoo list``)."""

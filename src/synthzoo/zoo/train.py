@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 import lightning as L
 
+from synthzoo._io import atomic_write, write_text
 from synthzoo.zoo.card import WeightCard
 from synthzoo.zoo.heldout import dice_per_class
 from synthzoo.zoo.weights import sha256_file
@@ -155,9 +156,7 @@ class SynthTrainer(L.LightningModule):
             done = int(checkpoint.get("global_step", 0))
             lines = [ln for ln in self.metrics_path.read_text().splitlines()
                      if ln.strip() and json.loads(ln)["step"] <= done]
-            tmp = self.metrics_path.with_name(self.metrics_path.name + ".tmp")
-            tmp.write_text("".join(ln + "\n" for ln in lines))
-            tmp.replace(self.metrics_path)
+            write_text(self.metrics_path, "".join(ln + "\n" for ln in lines))
 
 
 class AtomicCheckpoint(L.Callback):
@@ -207,9 +206,7 @@ def _check_resume(out: Path, cfg: TrainConfig) -> None:
                              "use a new --out folder or the same options to resume")
     else:
         out.mkdir(parents=True, exist_ok=True)
-        tmp = saved.with_name("config.json.tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
-        tmp.replace(saved)
+        write_text(saved, json.dumps(dataclasses.asdict(cfg), indent=1))
 
 
 def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: str = "",
@@ -248,10 +245,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
         raise RuntimeError(f"training stopped at step {trainer.global_step} of {cfg.steps}")
     name = cfg.card_name()
     wpath = out / f"{name}.safetensors"
-    tmp = wpath.with_name(wpath.name + ".tmp")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp))
-    tmp.replace(wpath)
+    atomic_write(wpath, lambda p: save_file(state, str(p)))
     val = module.validate()
     hw = (torch.cuda.get_device_name(0) if trainer.strategy.root_device.type == "cuda"
           else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")
