@@ -1,25 +1,23 @@
 """Resolving, verifying and caching pretrained weights (safetensors only, never pickle).
 
-Resolution order for a card: (1) the local cache, (2) a copy bundled with the package in
-``synthzoo/zoo/weights/``, (3) the card's URLs, downloaded with retries into a temporary file
-in the cache folder, checked against the card's sha256 and only then renamed into place (so
-a failed or tampered download leaves nothing behind).  The cache folder is
+Resolution order for a card: (1) the local cache (a copy that fails verification is reported
+and removed), (2) a copy bundled with the package in ``synthzoo/zoo/weights/``, (3) mirror
+folders and the card's URLs through the project's one verified downloader
+(:func:`synthzoo._fetch.fetch_file`: pooch, retries, sha256 checked before the file is renamed
+into place, so a failed or tampered download leaves nothing behind).  The cache folder is
 ``$SYNTHZOO_CACHE`` if set, else ``platformdirs.user_cache_dir("synthzoo")``, with weights
 under ``weights/``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import time
-import urllib.error
-import urllib.request
-import uuid
+import warnings
 from pathlib import Path
 
 from torch import nn
 
+from synthzoo._fetch import FetchError, fetch_file, sha256_file, verified  # noqa: F401  (sha256_file re-exported)
+from synthzoo._fetch import CacheWarning, cache_root
 from synthzoo.zoo.card import WeightCard
 
 BUNDLED = Path(__file__).parent / "weights"
@@ -30,20 +28,7 @@ class WeightsError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SYNTHZOO_CACHE")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("synthzoo")
-    return Path(root) / "weights"
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return cache_root() / "weights"
 
 
 def _file_name(card: WeightCard) -> str:
@@ -56,80 +41,37 @@ def cache_path(card: WeightCard) -> Path:
     return cache_dir() / f"{stem}-{card.sha256[:16]}.safetensors"
 
 
-def _verified(path: Path, card: WeightCard) -> bool:
-    return path.is_file() and sha256_file(path) == card.sha256
-
-
 def locate(card: WeightCard) -> str | None:
     """The local file the weights resolve to without downloading (``None`` if none)."""
     for path in (cache_path(card), BUNDLED / _file_name(card)):
-        if _verified(path, card):
+        if verified(path, card.sha256):
             return str(path)
     return None
 
 
-def download(url: str, dest: Path, sha256: str, *, retries: int = 3, timeout: float = 30.0,
-             backoff: float = 0.5) -> Path:
-    """Download ``url`` to ``dest`` atomically, verified against ``sha256``.
-
-    Network errors are retried ``retries`` times with exponential backoff; a hash mismatch is
-    not retried (the server gives the wrong file) and raises :class:`WeightsError`.  Either
-    way nothing is left at ``dest`` or in a temporary file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.partial")
-    last: Exception | None = None
-    for attempt in range(retries + 1):
-        try:
-            h = hashlib.sha256()
-            with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as f:
-                for chunk in iter(lambda: resp.read(1 << 20), b""):
-                    h.update(chunk)
-                    f.write(chunk)
-            if h.hexdigest() != sha256:
-                tmp.unlink(missing_ok=True)
-                raise WeightsError(f"{url}: sha256 mismatch (expected {sha256}, got {h.hexdigest()}); "
-                                   "the file was rejected and not cached")
-            os.replace(tmp, dest)
-            return dest
-        except WeightsError:
-            raise
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            tmp.unlink(missing_ok=True)
-            last = exc
-            if attempt < retries:
-                time.sleep(backoff * 2**attempt)
-    raise WeightsError(f"{url}: download failed after {retries + 1} attempts ({type(last).__name__}: {last})")
-
-
 def fetch(card: WeightCard, *, offline: bool = False, retries: int = 3) -> Path:
-    """Path of verified weights for ``card``: cache, then bundled copy, then download."""
+    """Path of verified weights for ``card``: cache, then bundled copy, then mirrors and URLs
+    (:func:`synthzoo._fetch.fetch_file`)."""
     if not card.sha256:
         raise WeightsError(f"model {card.name!r}: its card has no sha256, so weights cannot be verified")
     cached = cache_path(card)
     if cached.is_file():
-        if _verified(cached, card):
+        if verified(cached, card.sha256):
             return cached
-        cached.unlink()  # a corrupted cache entry is dropped and resolved again
+        warnings.warn(f"{cached}: cached weights of {card.name!r} do not match the card's sha256; "
+                      "removed, resolving again", CacheWarning, stacklevel=2)
+        cached.unlink()
     bundled = BUNDLED / _file_name(card)
     if bundled.is_file():
-        if _verified(bundled, card):
+        if verified(bundled, card.sha256):
             return bundled
         raise WeightsError(f"{bundled}: bundled weights of {card.name!r} do not match the card's "
                            f"sha256 {card.sha256}; reinstall synthzoo")
-    if offline:
-        raise WeightsError(f"model {card.name!r}: weights are not in the cache ({cached}) nor bundled, "
-                           "and --offline forbids downloading"
-                           + (f" from {', '.join(card.urls)}" if card.urls else ""))
-    if not card.urls:
-        raise WeightsError(f"model {card.name!r}: weights are not in the cache ({cached}) nor bundled, "
-                           "and the card lists no URLs")
-    errors = []
-    for url in card.urls:
-        try:
-            return download(url, cached, card.sha256, retries=retries)
-        except WeightsError as exc:
-            errors.append(str(exc))
-    raise WeightsError(f"model {card.name!r}: no URL gave verified weights: " + "; ".join(errors))
+    try:
+        return fetch_file(_file_name(card), card.sha256, collection="weights",
+                          cache_name=cached.name, urls=card.urls, offline=offline, retries=retries)
+    except FetchError as exc:
+        raise WeightsError(f"model {card.name!r}: {exc}") from None
 
 
 def load_weights(model: nn.Module, card: WeightCard, *, offline: bool = False) -> nn.Module:
