@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_PARTS = ("generators", "datasets", "zoo", "benchmarks", "leaderboard")
+_PARTS = ("anatomy", "generators", "datasets", "zoo", "benchmarks", "leaderboard")
 
 
 def _version(value: bool) -> None:

@@ -1,104 +1,19 @@
-"""Brain anatomy from the MNI ICBM152 2009c template that nilearn ships, and the train/test split.
+"""Brain label maps for the brain domains (neuro-MRI, CT, PET): training anatomy as torch label
+maps (from a registered anatomy source, :mod:`synthzoo.anatomy`) and a shell of non-brain
+labels around a brain (for sources without a head).
 
-Tissue classes: 0 background, 1 CSF, 2 grey matter, 3 white matter.  nilearn ships the
-skull-stripped T1 template and grey/white-matter probability maps but no CSF map, so CSF is
-derived: the brain mask is ``T1 > 2 %`` of its range with holes filled, and the CSF
-probability is what the mask leaves after grey and white matter,
-``p_csf = clip(mask - p_gm - p_wm, 0, 1)``; the label is the argmax of
-``(1 - mask, p_csf, p_gm, p_wm)``.  That gives ventricles and sulcal CSF.
-
-The split: the axial slab ``HELDOUT_Z`` (template voxel indices along the inferior-superior
-axis, through the bodies of the lateral ventricles) is held out for test sets; training uses
-the template with that slab and a guard band of ``GUARD`` slices on either side removed,
-the remaining inferior and superior parts stitched together.  The template is left-right
-symmetric, so a hemisphere split would leak test anatomy into training; an axial slab does not.
+The MNI152 template loaders and their split live in :mod:`synthzoo.anatomy.mni152` and are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import numpy as np
 
-LABEL_NAMES = ("background", "csf", "gray_matter", "white_matter")
-HELDOUT_Z = (88, 120)
-GUARD = 4
-TEMPLATE_SPACING = 1.0
-LICENSE = "MNI ICBM152 2009 template: free use with attribution (Copyright (C) 1993-2009 Louis Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, McGill University)"
-
-
-def _template_path(kind: str) -> Path:
-    import nilearn
-
-    p = Path(nilearn.__file__).parent / "datasets" / "data" / f"mni_icbm152_{kind}_tal_nlin_sym_09a_converted.nii.gz"
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: MNI152 template file not found; is nilearn installed fully?")
-    return p
-
-
-@functools.lru_cache(maxsize=1)
-def tissue_probabilities() -> np.ndarray:
-    """``float32 (4, X, Y, Z)`` probabilities of background, CSF, GM, WM at 1 mm."""
-    import nibabel as nib
-    from scipy import ndimage
-
-    t1, gm, wm = (np.asarray(nib.load(str(_template_path(k))).dataobj, dtype=np.float32) / 255.0
-                  for k in ("t1", "gm", "wm"))
-    mask = ndimage.binary_fill_holes(t1 > 0.02).astype(np.float32)
-    gm, wm = gm * mask, wm * mask
-    csf = np.clip(mask - gm - wm, 0.0, 1.0)
-    return np.stack([1.0 - mask, csf, gm, wm]).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=1)
-def template_t1() -> np.ndarray:
-    """The real MNI152 T1 template (skull-stripped), ``float32 (X, Y, Z)`` in [0, 1]."""
-    import nibabel as nib
-
-    return np.asarray(nib.load(str(_template_path("t1"))).dataobj, dtype=np.float32) / 255.0
-
-
-def template_affine() -> np.ndarray:
-    import nibabel as nib
-
-    return nib.load(str(_template_path("t1"))).affine
-
-
-def training_z() -> np.ndarray:
-    """Template z indices (1 mm) that training may use."""
-    nz = tissue_probabilities().shape[-1]
-    z = np.arange(nz)
-    return z[(z < HELDOUT_Z[0] - GUARD) | (z >= HELDOUT_Z[1] + GUARD)]
-
-
-def heldout_z() -> np.ndarray:
-    """Template z indices (1 mm) reserved for test sets."""
-    return np.arange(*HELDOUT_Z)
-
-
-def _to_labels(prob: np.ndarray, spacing: float) -> np.ndarray:
-    from scipy import ndimage
-
-    if spacing != TEMPLATE_SPACING:
-        f = TEMPLATE_SPACING / spacing
-        prob = np.stack([ndimage.zoom(p, f, order=1) for p in prob])
-    return prob.argmax(0).astype(np.int64)
-
-
-@functools.lru_cache(maxsize=8)
-def training_labels(spacing: float = 1.0) -> np.ndarray:
-    """Training anatomy: ``int64 (X, Y, Z')`` labels 0..3 at ``spacing`` mm, held-out slab
-    and guard band removed."""
-    prob = tissue_probabilities()[..., training_z()]
-    return _to_labels(prob, float(spacing))
-
-
-@functools.lru_cache(maxsize=8)
-def heldout_labels(spacing: float = 1.0) -> np.ndarray:
-    """Held-out anatomy for test sets: ``int64 (X, Y, Z)`` labels 0..3 of the slab."""
-    prob = tissue_probabilities()[..., heldout_z()]
-    return _to_labels(prob, float(spacing))
+from synthzoo.anatomy.mni152 import (  # noqa: F401  (re-exported)
+    GUARD, HELDOUT_Z, LABEL_NAMES, LICENSE, TEMPLATE_SPACING, heldout_labels, heldout_z,
+    template_affine, template_t1, tissue_probabilities, training_labels, training_z,
+)
 
 
 # --------------------------------------------------------------------------- label maps
@@ -234,3 +149,75 @@ class SkullHead:
         return head_label_maps(batch=batch, size=as_size(size, dims), dims=dims,
                                spacing=self.spacing, n_extra=self.n_extra, generator=generator,
                                skull_label=SKULL)
+
+
+# --------------------------------------------------------------------------- anatomy sources
+def _resampled(source, subject: str, spacing: float):
+    """A training subject's label indices as a CPU ``uint8`` tensor at ``spacing`` mm (nearest)."""
+    import torch
+    import torch.nn.functional as F
+
+    key = (source.name, subject, float(spacing))
+    if key not in _RESAMPLED:
+        vol = torch.from_numpy(np.array(source.training_volume(subject)))  # a writable copy
+        if spacing != source.spacing:
+            shape = [max(1, round(n * source.spacing / spacing)) for n in vol.shape]
+            vol = F.interpolate(vol[None, None].float(), size=shape, mode="nearest")[0, 0].to(torch.uint8)
+        if len(_RESAMPLED) >= 64:
+            _RESAMPLED.pop(next(iter(_RESAMPLED)))
+        _RESAMPLED[key] = vol
+    return _RESAMPLED[key]
+
+
+_RESAMPLED: dict = {}
+
+
+def _crop(vol, size, generator):
+    """A random window of ``size`` from ``vol`` (zero padded where ``vol`` is smaller)."""
+    import torch
+    import torch.nn.functional as F
+
+    out = vol
+    for axis, n in enumerate(size):
+        cur = out.shape[axis]
+        if cur > n:
+            start = int(torch.randint(cur - n + 1, (), generator=generator, device=generator.device))
+            out = out.narrow(axis, start, n)
+        elif cur < n:
+            before = int(torch.randint(n - cur + 1, (), generator=generator, device=generator.device))
+            pad = [0, 0] * out.dim()
+            k = out.dim() - 1 - axis
+            pad[2 * k], pad[2 * k + 1] = before, n - cur - before
+            out = F.pad(out, pad)
+    return out
+
+
+def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
+                      min_brain: float = 0.1):
+    """Label indices ``int64 (B, 1, *size)`` from random *training* subjects of an anatomy
+    source (:meth:`~synthzoo.anatomy.base.AnatomySource.training_volume`, so held-out subjects
+    are never read), resampled to ``spacing`` mm, randomly cropped/padded to ``size``.
+    ``dims=2`` gives axial slices whose brain area is at least ``min_brain`` of the subject's
+    largest."""
+    import torch
+
+    subjects = source.train_subjects
+    _, brain_lut = source.target("brain")
+    brain_lut = torch.as_tensor(brain_lut, dtype=torch.bool)
+    out = []
+    for _ in range(batch):
+        subj = subjects[int(torch.randint(len(subjects), (), generator=generator, device=generator.device))]
+        vol = _resampled(source, subj, spacing)
+        if dims == 2:
+            key = (source.name, subj, float(spacing))
+            if key not in _AREAS:
+                _AREAS[key] = brain_lut[vol.long()].sum((0, 1)).float()
+            area = _AREAS[key]
+            usable = torch.nonzero(area >= min_brain * area.max()).flatten()
+            k = int(usable[int(torch.randint(len(usable), (), generator=generator, device=generator.device))])
+            vol = vol[:, :, k]
+        out.append(_crop(vol, size, generator).long())
+    return torch.stack(out)[:, None].to(generator.device)
+
+
+_AREAS: dict = {}

@@ -129,6 +129,29 @@ class GaussianMixture(Step):
         return State(labels, image, state.spacing)
 
 
+class FixedContrast(GaussianMixture):
+    """One fixed contrast: per-label means from ``table`` (one value per generation label),
+    each scaled by ``1 + U(-jitter, jitter)`` per sample, within-class std from ``stds``.
+    The intensity model of a conventionally trained ("narrow") network, against which
+    domain randomization (:class:`GaussianMixture`) is compared."""
+
+    def __init__(self, *, table: Sequence[float], jitter: float = 0.1,
+                 stds: SamplerLike = (2.0, 8.0)) -> None:
+        super().__init__(stds=stds)
+        self.table = [float(v) for v in table]
+        self.jitter = float(jitter)
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        if len(self.table) < geom.n_labels:
+            raise ValueError(f"FixedContrast table has {len(self.table)} values, need {geom.n_labels}")
+        shape = (geom.batch, self.channels, geom.n_labels)
+        base = torch.tensor(self.table[: geom.n_labels], device=generator.device)
+        u = torch.rand(shape, generator=generator, device=generator.device) * 2 - 1
+        means = base * (1 + self.jitter * u)
+        stds = self.stds.sample(shape, generator=generator).abs()
+        return {"means": means, "stds": stds, "seed": draw_seed(generator)}
+
+
 class BiasField(Step):
     """Multiplicative smooth bias field ``exp(b)``, ``b`` a coarse Gaussian field upsampled
     (std drawn from ``std``; coarse grid ``scale`` x the image size; SynthSeg: 0.7, 0.025)."""

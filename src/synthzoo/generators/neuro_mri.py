@@ -6,9 +6,20 @@ means U(25, 225), stds U(5, 25), scaling 0.8-1.2, rotation +-15 deg, shear +-0.0
 up to 4 voxels on a grid 1/25 of the size, bias std up to 0.7, log-gamma std 0.5, resolution
 isotropic 1-4 mm or one axis 1-8 mm.
 
-Generation labels: 0 background, 1 CSF, 2 GM, 3 WM, then ``n_extra`` non-brain labels that
-:meth:`NeuroMRI.default_labels` fills with random shapes in a shell around the brain (so a
-network learns to ignore non-brain tissue).  Target labels drop them to background.
+Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
+
+* ``synthseg-20`` (default): the whole-head label maps of SynthSeg's 15 training subjects
+  (held-out subjects 16-20 are never read).  Every one of the 54 labels -- brain structures,
+  skull, scalp, eyes, soft tissue -- gets its own random intensity, so a network learns to
+  ignore the head.  The target comes from the source's look-up table ``target=``: ``tissue``
+  (background, CSF, GM, WM; deep grey structures count as GM, ventricles as CSF) or ``brain``
+  (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).
+* ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
+  ``n_extra`` random non-brain shapes in a shell around the brain.
+
+``contrast="t1w"`` replaces the random intensities with one fixed T1-weighted contrast (per
+physical tissue, +-10 % per sample, :class:`~synthzoo.generators.intensity.FixedContrast`):
+the narrow baseline, trained the conventional way on one contrast with everything else equal.
 """
 
 from __future__ import annotations
@@ -19,10 +30,17 @@ import torch
 
 from synthzoo.generators import anatomy
 from synthzoo.generators.base import Generator, as_size
-from synthzoo.generators.intensity import BiasField, GaussianMixture, Gamma, Noise, Normalize, Resolution
+from synthzoo.generators.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
+                                           Normalize, Resolution)
 from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import SamplerLike
 from synthzoo.generators.spatial import RandomSpatial
+
+#: T1-weighted (spoiled gradient echo-like) intensity of each physical tissue, 0-255 scale:
+#: the one contrast of the narrow baseline.
+T1W = {"air": 5.0, "csf": 40.0, "gray_matter": 110.0, "white_matter": 165.0, "bone": 20.0,
+       "marrow": 170.0, "fat": 220.0, "muscle": 80.0, "fluid": 35.0}
+CONTRASTS = ("random", "t1w")
 
 
 @GENERATORS.register()
@@ -32,12 +50,15 @@ class NeuroMRI(Generator):
     name = "neuro-mri"
     domain = "neuro-mri"
     dims = (2, 3)
-    description = "Brain MRI of any contrast and resolution (SynthSeg recipe) on MNI152 tissue labels"
+    description = "Brain MRI of any contrast and resolution (SynthSeg recipe) on whole-head label maps"
 
     def __init__(
         self,
         *,
         out_size: int | Sequence[int] | None = None,
+        anatomy: str = "synthseg-20",
+        target: str = "tissue",
+        contrast: str = "random",
         n_extra: int = 6,
         spacing: float = 1.0,
         means: SamplerLike = (25.0, 225.0),
@@ -56,35 +77,70 @@ class NeuroMRI(Generator):
         noise_std: SamplerLike = (0.0, 0.05),
         flip: float = 0.5,
     ) -> None:
-        n_labels = len(anatomy.LABEL_NAMES) + n_extra
+        from synthzoo.anatomy import get_source
+
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
+        source = get_source(anatomy)
+        names, lut = source.target(target)
+        if anatomy == "mni152-tissue":
+            n_labels = len(source.label_values) + n_extra
+            lut = list(lut) + [0] * n_extra
+            physical = list(anatomy_physical_mni()) + ["muscle"] * n_extra
+        else:
+            n_extra = 0
+            n_labels = len(source.label_values)
+            physical = list(getattr(source, "physical", ()))
+        if contrast == "random":
+            intensity = GaussianMixture(means=means, stds=stds)
+        else:
+            if len(physical) != n_labels:
+                raise ValueError(f"contrast {contrast!r} needs the physical tissue of every label; "
+                                 f"anatomy {anatomy!r} does not declare them")
+            intensity = FixedContrast(table=[T1W[p] for p in physical])
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
                           svf_std=svf_std, svf_scale=svf_scale, flip=flip, flip_axis=0),
-            GaussianMixture(means=means, stds=stds),
+            intensity,
             Resolution(iso=iso_resolution, thick=thick_resolution, p_thick=p_thick),
             BiasField(std=bias_std, scale=bias_scale),
-            Gamma(std=gamma_std),
-            Noise(std=noise_std, kind="rician"),
-            Normalize(),
         ]
-        lut = list(range(len(anatomy.LABEL_NAMES))) + [0] * n_extra
-        super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
-                         target_lut=lut, spacing=spacing)
+        if contrast == "random":
+            steps.append(Gamma(std=gamma_std))
+        steps += [Noise(std=noise_std, kind="rician"), Normalize()]
+        super().__init__(steps, n_labels=n_labels, label_names=names, target_lut=list(lut),
+                         spacing=spacing)
+        self.anatomy = anatomy
+        self.target = target
+        self.contrast = contrast
         self.n_extra = int(n_extra)
+        self._source = source
 
     suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
                        generator: torch.Generator) -> torch.Tensor:
-        """Training anatomy (held-out slab excluded) at this generator's spacing, centre
-        cropped/padded to ``size``; 2D gives random axial slices.  Non-brain shapes fill a
-        random-width shell around the brain."""
+        """Training anatomy at this generator's spacing, ``int64 (B, 1, *size)``: random
+        training subjects and random crops (2D: random axial slices) for whole-head sources;
+        for ``mni152-tissue`` the template without its held-out slab, centre cropped, with
+        non-brain shapes in a shell around the brain."""
         size = as_size(size, dims)
-        labels = anatomy.training_label_maps(batch=batch, size=size, dims=dims,
-                                             spacing=self.spacing, generator=generator)
-        return self.add_head(labels, generator=generator)
+        if self.anatomy == "mni152-tissue":
+            labels = anatomy.training_label_maps(batch=batch, size=size, dims=dims,
+                                                 spacing=self.spacing, generator=generator)
+            return self.add_head(labels, generator=generator)
+        return anatomy.source_label_maps(self._source, batch=batch, size=size, dims=dims,
+                                         spacing=self.spacing, generator=generator)
 
     def add_head(self, labels: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """Fill a shell of random width around the brain with ``n_extra`` random shapes."""
         return anatomy.add_shell(labels, n_extra=self.n_extra, spacing=self.spacing,
                                  generator=generator)
+
+    def config(self) -> dict:
+        return {**super().config(), "anatomy": self.anatomy, "target": self.target,
+                "contrast": self.contrast}
+
+
+def anatomy_physical_mni() -> tuple[str, ...]:
+    return ("air", "csf", "gray_matter", "white_matter")

@@ -133,6 +133,10 @@ def train_cmd(
     val_every: int = typer.Option(100, "--val-every"),
     ckpt_every: int = typer.Option(100, "--ckpt-every"),
     name: str = typer.Option("", "--name", help="Model name for the card (default GENERATOR-MODEL-Dd)."),
+    generator_kwargs: str = typer.Option("{}", "--generator-kwargs", help='Generator options as JSON, e.g. \'{"target": "brain"}\'.'),
+    task: str = typer.Option("segmentation", "--task", help="Task named in the card."),
+    baseline: bool = typer.Option(False, "--baseline", help="Mark the card as a narrow baseline (one fixed contrast)."),
+    description: str = typer.Option("", "--description", help="One line for the card."),
     out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch default)."),
@@ -145,7 +149,14 @@ def train_cmd(
 
     if threads > 0:
         torch.set_num_threads(threads)
-    cfg = TrainConfig(generator=generator, model=model, dims=dims, size=size, spacing=spacing,
+    try:
+        gkw = json.loads(generator_kwargs)
+        if not isinstance(gkw, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        _fail(f"--generator-kwargs {generator_kwargs!r}: {exc}; give a JSON object like '{{\"target\": \"brain\"}}'")
+    cfg = TrainConfig(generator_kwargs=gkw, task=task, baseline=baseline, description=description,
+                      generator=generator, model=model, dims=dims, size=size, spacing=spacing,
                       steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,
                       val_every=val_every, ckpt_every=ckpt_every, name=name,
                       model_kwargs={"levels": levels, "features": features, "norm": norm})

@@ -39,6 +39,7 @@ class TrainConfig:
     generator: str = "neuro-mri"
     model: str = "unet"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    generator_kwargs: dict[str, Any] = field(default_factory=dict)
     dims: int = 2
     size: int = 96
     spacing: float = 2.0
@@ -54,6 +55,8 @@ class TrainConfig:
     name: str = ""
     task: str = "segmentation"
     license: str = "Apache-2.0"
+    baseline: bool = False  # a narrow baseline (one fixed contrast), not domain-randomized
+    description: str = ""
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -183,7 +186,7 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     from synthzoo.generators import create
     from synthzoo.zoo.models import create_model
 
-    gen = create(cfg.generator, spacing=cfg.spacing)
+    gen = create(cfg.generator, spacing=cfg.spacing, **cfg.generator_kwargs)
     if cfg.dims not in gen.dims:
         raise ValueError(f"generator {cfg.generator!r} supports dims {gen.dims}, got {cfg.dims}")
     kw = {"dims": cfg.dims, "in_channels": 1, "out_channels": len(gen.label_names), **cfg.model_kwargs}
@@ -255,10 +258,12 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
         domain=getattr(gen, "domain", cfg.generator), dims=cfg.dims, in_channels=1,
         label_names=tuple(gen.label_names), spacing=cfg.spacing, patch_size=(cfg.size,) * cfg.dims,
         normalisation="minmax", weights_file=wpath.name, sha256=sha256_file(wpath),
-        license=cfg.license, baseline=False, generator=gen.config(),
+        license=cfg.license, baseline=cfg.baseline, generator=gen.config(),
+        description=cfg.description,
         training={"steps": cfg.steps, "batch": cfg.batch, "lr": cfg.lr, "poly_power": cfg.poly_power,
                   "ce_weight": cfg.ce_weight, "seed": cfg.seed, "loss": "soft-dice" + (" + ce" if cfg.ce_weight else ""),
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
+                  "anatomy": getattr(gen, "anatomy", None),
                   "torch": torch.__version__},
         command=command, metrics={"synthetic_val_dice": dict(zip(gen.label_names, val))},
     )
