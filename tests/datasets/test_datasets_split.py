@@ -47,24 +47,75 @@ def test_slabs_are_disjoint_with_a_guard_band():
     assert min(abs(h - t) for h in held for t in train) > anatomy.GUARD
 
 
-def test_testset_cases_record_the_heldout_slab(tiny_root):
+def test_testset_cases_record_heldout_anatomy(tiny_root):
+    from synthzoo.anatomy import get_source
+
+    held = set(get_source("synthseg-20").heldout)
+    subjects = set()
     for case in ds.open("neuro-contrasts", tiny_root):
-        assert tuple(case.attrs["anatomy_z"]) == anatomy.HELDOUT_Z
-        assert "held-out" in case.attrs["anatomy_source"]
+        p = case.attrs["parameters"]
+        if case.contrast == "mni152-t1":
+            assert f"z={anatomy.HELDOUT_Z[0]}:{anatomy.HELDOUT_Z[1]}" in case.attrs["anatomy"]
+        else:
+            assert p["subject"] in held and case.attrs["anatomy"] == f"synthseg-20 subject {p['subject']}"
+            subjects.add(p["subject"])
+    assert subjects == held  # 2 cases x 8 contrasts rotate over all five held-out subjects
 
 
 def test_neuro_builder_never_reads_training_anatomy(tmp_path, monkeypatch):
+    from synthzoo.anatomy.base import AnatomySource
+
     def forbidden(*a, **k):
         raise AssertionError("test-set builder touched the training anatomy")
 
     monkeypatch.setattr(anatomy, "training_labels", forbidden)
     monkeypatch.setattr(anatomy, "training_z", forbidden)
-    neuro.heldout_fractions.cache_clear()
+    monkeypatch.setattr(AnatomySource, "training_volume", forbidden)
+    neuro.subject_fractions.cache_clear()
+    neuro.mni_case.cache_clear()
     try:
         ds.build("neuro-contrasts", tmp_path, size=32, contrasts=["t1w-gre-1.5t", "mni152-t1"])
     finally:
-        neuro.heldout_fractions.cache_clear()
+        neuro.subject_fractions.cache_clear()
+        neuro.mni_case.cache_clear()
     assert ds.verify("neuro-contrasts", tmp_path)["ok"]
+
+
+def test_case_labels_equal_the_heldout_subject_voxel_for_voxel(tiny_root):
+    """Independent of the builder and the compact cache: the raw NIfTI of the case's subject,
+    reoriented, mapped to tissue classes, cropped and averaged over each grid voxel, gives the
+    case's labels exactly; a training subject does not."""
+    import json
+    import os
+
+    import nibabel as nib
+    import torch.nn.functional as F
+
+    from synthzoo.anatomy import synthseg
+
+    man = synthseg.MANIFEST
+    tissue = {lab["value"]: ("background", "csf", "gray_matter", "white_matter").index(lab["tissue"])
+              for lab in man["labels"]}
+    mirror = os.environ.get("SYNTHZOO_MIRROR", "").split(os.pathsep)[0]
+    ts = ds.open("neuro-contrasts", tiny_root)
+    case = ts["t2w-se-1.5t-001"]
+    sp = case.spacing[0]
+
+    def labels_of(subject):
+        raw = np.asarray(nib.as_closest_canonical(nib.load(f"{mirror}/{man['files'][subject]['name']}")).dataobj)
+        raw = np.rint(raw).astype(int)
+        nz = np.nonzero(raw)
+        box = tuple(slice(max(0, int(i.min()) - 2), int(i.max()) + 3) for i in nz)
+        t = np.vectorize(tissue.get)(raw[box])
+        shape = [max(1, round(n / sp)) for n in t.shape]
+        frac = [F.adaptive_avg_pool3d(torch.from_numpy((t == k).astype(np.float32))[None, None], shape)[0, 0]
+                for k in range(4)]
+        return torch.stack(frac).argmax(0).numpy()
+
+    subject = case.attrs["parameters"]["subject"]
+    assert np.array_equal(labels_of(subject), np.asarray(case.labels))
+    other = labels_of("01")
+    assert other.shape != case.labels.shape or not np.array_equal(other, np.asarray(case.labels))
 
 
 def test_no_heldout_slice_in_the_training_anatomy():
@@ -76,8 +127,45 @@ def test_no_heldout_slice_in_the_training_anatomy():
 
 
 @pytest.mark.parametrize("name", GENERATORS.names())
-def test_generators_default_labels_never_use_heldout_anatomy(name, monkeypatch):
-    """Every registered generator's default label source: it never calls the held-out anatomy,
+def test_generators_read_only_training_subjects(name, monkeypatch):
+    """Every registered generator's default label source reads only training subjects of any
+    anatomy source (``_load`` spied) and never asks for a held-out volume."""
+    from synthzoo.anatomy.base import AnatomySource
+
+    cls = GENERATORS.get(name)
+    read = []
+    real_load = {}
+
+    def forbidden(*a, **k):
+        raise AssertionError(f"generator {name!r} asked for held-out anatomy")
+
+    for sub in AnatomySource.__subclasses__():
+        real_load[sub] = sub._load
+
+        def spy(self, subject, *, offline=False, _real=real_load[sub]):
+            read.append((self.name, subject))
+            return _real(self, subject, offline=offline)
+
+        monkeypatch.setattr(sub, "_load", spy)
+    monkeypatch.setattr(AnatomySource, "heldout_volume", forbidden)
+    from synthzoo.generators import anatomy as gen_anatomy
+
+    gen_anatomy._RESAMPLED.clear()  # make every subject go through _load again
+    g = torch.Generator().manual_seed(0)
+    for dims in cls.dims:
+        gen = cls()
+        for _ in range(3):
+            lab = gen.default_labels(batch=4, size=16, dims=dims, generator=g)
+            assert lab.dtype == torch.int64 and lab.shape[:2] == (4, 1)
+    from synthzoo.anatomy import get_source
+
+    for src, subject in read:
+        assert subject not in get_source(src).heldout, (name, src, subject)
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+def test_generators_mni_labels_never_use_heldout_slab(name, monkeypatch):
+    """Every registered generator's MNI152 label source (where it has one): it never calls the held-out anatomy,
     and where it uses the brain anatomy, no held-out slice appears in what it returns."""
     cls = GENERATORS.get(name)
 
@@ -95,15 +183,16 @@ def test_generators_default_labels_never_use_heldout_anatomy(name, monkeypatch):
     monkeypatch.setattr(anatomy, "heldout_z", forbidden)
     monkeypatch.setattr(anatomy, "training_labels", spy)
     g = torch.Generator().manual_seed(0)
+    mni = {"anatomy": "mni152-tissue"} if "anatomy" in cls.__init__.__code__.co_varnames else {}
     for dims in cls.dims:
-        gen = cls()
+        gen = cls(**mni)
         lab = gen.default_labels(batch=1, size=16, dims=dims, generator=g)
         assert lab.dtype == torch.int64 and lab.shape[:2] == (1, 1)
     if not used:
-        return  # this generator's labels do not come from the brain anatomy
+        return  # this generator's labels do not come from the MNI152 template
     # the full training volume as this generator sees it, at 2 mm to keep the test quick
     kw = {"spacing": 2.0} if "spacing" in cls.__init__.__code__.co_varnames else {}
-    gen = cls(**kw)
+    gen = cls(**kw, **mni)
     vol = gen.default_labels(batch=1, size=(100, 120, 96), dims=3, generator=g)[0, 0].numpy()
     vol = np.where(vol <= 3, vol, 0)  # drop the generator's non-brain shapes
     monkeypatch.undo()

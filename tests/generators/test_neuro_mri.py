@@ -28,7 +28,7 @@ def test_training_labels_exclude_heldout_slab():
 
 
 def test_default_labels_have_brain_and_nonbrain_shell():
-    gen = create("neuro-mri", spacing=4.0)
+    gen = create("neuro-mri", spacing=4.0, anatomy="mni152-tissue")
     lab = gen.default_labels(batch=2, size=48, dims=3, generator=torch.Generator().manual_seed(0))
     values = set(lab.unique().tolist())
     assert {0, 1, 2, 3} <= values and any(v >= 4 for v in values)
@@ -54,7 +54,7 @@ def test_intensities_without_artifacts_follow_drawn_means():
 
 
 def test_2d_slices_come_from_training_anatomy():
-    gen = create("neuro-mri", spacing=2.0, n_extra=0)
+    gen = create("neuro-mri", spacing=2.0, n_extra=0, anatomy="mni152-tissue")
     train = torch.from_numpy(anatomy.training_labels(2.0))
     X, Y = train.shape[:2]
     lab = gen.default_labels(batch=3, size=(X + 2, Y + 4), dims=2, generator=torch.Generator().manual_seed(0))
@@ -63,3 +63,76 @@ def test_2d_slices_come_from_training_anatomy():
         sl = lab[b, 0]
         assert int(sl[0].abs().sum()) == 0 and int(sl[:, :2].abs().sum()) == 0  # zero padding
         assert sl[1:-1, 2:-2].numpy().tobytes() in slices  # an axial slice of training anatomy
+
+
+# --------------------------------------------------------------------------- synthseg-20
+def test_synthseg_slices_are_axial_slices_of_training_subjects():
+    from synthzoo.anatomy import get_source
+
+    src = get_source("synthseg-20")
+    gen = create("neuro-mri")  # synthseg-20, 1 mm
+    vols = [src.training_volume(s) for s in src.train_subjects]
+    X = max(v.shape[0] for v in vols) + 2
+    Y = max(v.shape[1] for v in vols) + 2
+    slices = {np.ascontiguousarray(v[:, :, z]).astype(np.int64).tobytes(): v.shape for v in vols
+              for z in range(v.shape[2])}
+    lab = gen.default_labels(batch=4, size=(X, Y), dims=2, generator=torch.Generator().manual_seed(0))
+    for b in range(4):
+        sl = lab[b, 0].numpy()
+        rows, cols = np.nonzero(sl)
+        found = False
+        for shape in {s for s in slices.values()}:  # unpadded window of a subject's slice shape
+            for r0 in range(X - shape[0] + 1):
+                for c0 in range(Y - shape[1] + 1):
+                    win = sl[r0:r0 + shape[0], c0:c0 + shape[1]]
+                    if win.sum() == sl.sum() and np.ascontiguousarray(win).tobytes() in slices:
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        assert found, f"sample {b} is not an axial slice of a training subject"
+
+
+def test_synthseg_every_label_gets_its_own_intensity_and_targets_map():
+    gen = create("neuro-mri", rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, stds=0.0,
+                 bias_std=0.0, gamma_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0)
+    assert gen.n_labels == 54 and gen.label_names == ("background", "csf", "gray_matter", "white_matter")
+    g = torch.Generator().manual_seed(0)
+    lab = gen.default_labels(batch=2, size=96, dims=2, generator=g)
+    params = gen.sample_params(lab, generator=g)
+    s = gen.apply(lab, params=params)
+    assert params[1]["means"].shape == (2, 1, 54)
+    for b in range(2):
+        for vals, e in class_values_and_expected(s.image, lab, params[1]["means"][:, 0], b):
+            assert torch.allclose(vals, torch.full_like(vals, e), atol=1e-5)
+    # target: cortex (3/42) -> GM, cerebral WM (2/41) -> WM, ventricles (4/43) -> CSF, skull (515) -> bg
+    from synthzoo.anatomy import get_source
+
+    values = get_source("synthseg-20").label_values
+    lut = gen.target_lut.tolist()
+    for v, t in ((3, 2), (42, 2), (2, 3), (41, 3), (4, 1), (43, 1), (24, 1), (10, 2), (515, 0), (507, 0)):
+        assert lut[values.index(v)] == t, v
+    brain = create("neuro-mri", target="brain")
+    assert brain.label_names == ("background", "brain")
+    assert [brain.target_lut.tolist()[values.index(v)] for v in (0, 3, 4, 17, 515, 511)] == [0, 1, 1, 1, 0, 0]
+
+
+def test_t1w_contrast_is_fixed_and_t1_weighted():
+    gen = create("neuro-mri", contrast="t1w", rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0,
+                 flip=0.0, bias_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0)
+    g = torch.Generator().manual_seed(0)
+    lab = gen.default_labels(batch=4, size=128, dims=2, generator=g)
+    s = gen(lab, generator=g)
+    t = s.labels
+    for b in range(4):
+        img = s.image[b, 0]
+        csf, gm, wm = (img[t[b, 0] == k].mean() for k in (1, 2, 3))
+        assert csf < gm < wm  # T1-weighted in every sample
+    try:
+        create("neuro-mri", contrast="t3w")
+    except ValueError as exc:
+        assert "unknown contrast 't3w'; valid: random, t1w" in str(exc)
+    else:
+        raise AssertionError("an unknown contrast was accepted")

@@ -24,7 +24,7 @@ def open(name: str, root: str | Path | None = None) -> TestSet:  # noqa: A001  (
     return open_testset(name, root)
 
 
-def build(name: str, root: str | Path | None = None, *, size: int | None = None, cases: int = 1,
+def build(name: str, root: str | Path | None = None, *, size: int | None = None, cases: int | None = None,
           seed: int = 0, force: bool = False, workers: int = 1, contrasts: list[str] | None = None,
           progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Build the registered test set ``name`` (resumable); returns its store path."""

@@ -104,6 +104,7 @@ class TestSetBuilder:
     anatomy_source: ClassVar[str] = ""
     references: ClassVar[tuple[str, ...]] = ()
     default_size: ClassVar[int] = 64
+    default_cases: ClassVar[int] = 1  # cases per contrast when none are asked for
     quick_size: ClassVar[int] = 32
     min_size: ClassVar[int] = 16
     #: base of the seeds this test set draws from (kept apart from training generator seeds)
@@ -144,7 +145,8 @@ class Case:
     """One opened case: lazy Dask arrays over the store plus its attributes.
 
     Arrays keep the stored layout (``attrs['axes']``: ``'xyz'``, ``'zyx'`` or ``'yx'``):
-    ``image`` float32, ``labels`` uint8, ``mask`` uint8 or ``None``.
+    ``image`` float32, ``labels`` uint8, ``mask`` uint8 or ``None``, ``brain`` (a brain-mask
+    target, uint8) or ``None``.
     """
 
     name: str
@@ -152,6 +154,7 @@ class Case:
     labels: Any
     mask: Any
     attrs: Mapping[str, Any]
+    brain: Any = None
 
     @property
     def contrast(self) -> str:

@@ -1,10 +1,15 @@
-"""``neuro-contrasts``: held-out brain anatomy imaged by MRI signal equations, CT, PET, and the
-real MNI152 T1 template.
+"""``neuro-contrasts``: held-out whole-head anatomy imaged by MRI signal equations, CT, PET,
+and the real MNI152 T1 template.
 
-Anatomy: only the held-out axial slab of :mod:`synthzoo.generators.anatomy`
-(``anatomy.heldout_z()``; training never sees it), as tissue *probabilities* (partial volume),
-resampled to ``spacing = 200 / size`` mm, with a skull (6 mm) and scalp (5 mm) shell added
-outside the brain.  Labels: 0 background (incl. skull/scalp), 1 CSF, 2 GM, 3 WM.
+Anatomy: the held-out subjects 16-20 of ``synthseg-20`` (:mod:`synthzoo.anatomy`; no zoo model
+trains on them; read only through ``heldout_volume``), case ``k`` of contrast ``c`` imaging
+subject ``heldout[(c + k) % 5]``, so anatomy and contrast are both unseen.  Each of the 54
+labels is a physical tissue (brain tissue, CSF, skull, marrow, scalp fat, muscle/soft tissue,
+eyes, air cavities; from the source's manifest); tissue *fractions* are the label masks
+averaged over each grid voxel (partial volume) at ``spacing = 240 / size`` mm.  Targets:
+``labels`` 0 background (incl. the whole head outside the brain), 1 CSF, 2 GM, 3 WM (deep grey
+structures count as GM, ventricles as CSF: the source's ``tissue`` table, majority per grid
+voxel), and ``brain`` (a brain mask: brain tissue and CSF, for skull stripping).
 
 MRI (BrainWeb T1/T2/PD at 1.5 T, Collins et al. 1998; approximate 3 T values, Wansapura
 et al. 1999 / Stanisz et al. 2005), with smooth +-3 % tissue-parameter variation:
@@ -16,9 +21,11 @@ et al. 1999 / Stanisz et al. 2005), with smooth +-3 % tissue-parameter variation
 then slice-profile blur and sampling at the acquisition voxel size (thick slices for 2D
 sequences), a coil-like receive bias (root-sum-of-squares of 8 element sensitivities around
 the head), complex Gaussian noise and the magnitude (Rician), and linear interpolation back to
-the label grid.  CT: Hounsfield units (air -1000, fat -80, CSF 15, WM 25, GM 40, bone 1000),
-5 mm slices, correlated quantum noise.  PET (FDG): uptake GM:WM 4:1, PSF FWHM 5 mm, 2 mm voxels,
-Poisson counts, 2 mm post-filter.  ``mni152-t1``: the real template T1 on the held-out slab.
+the label grid.  CT: Hounsfield units (air -1000, fat -80, CSF 15, WM 25, GM 40, muscle 50,
+marrow 300, bone 1000), 5 mm slices, correlated quantum noise.  PET (FDG): uptake GM:WM 4:1,
+PSF FWHM 4-6 mm, 2 mm voxels, Poisson counts, 2 mm post-filter.  ``mni152-t1``: the real
+template T1 on the held-out slab of the MNI152 template (skull-stripped; its labels are the
+template's tissue classes).
 """
 
 from __future__ import annotations
@@ -32,17 +39,22 @@ from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
 from synthzoo.datasets.registry import DATASETS
 from synthzoo.generators import anatomy
 
-# tissue order of the simulation: air, csf, gm, wm, bone, fat(scalp)
-TISSUES = ("air", "csf", "gray_matter", "white_matter", "bone", "scalp_fat")
-# (T1 ms, T2 ms, PD); BrainWeb 1.5 T values, approximate 3 T values
+# physical tissues of the simulation (the "physical" column of the anatomy manifest)
+TISSUES = ("air", "csf", "gray_matter", "white_matter", "bone", "marrow", "fat", "muscle", "fluid")
+# (T1 ms, T2 ms, PD); BrainWeb 1.5 T values, approximate 3 T values; fat/marrow/muscle/fluid
+# from Stanisz et al. 2005 and Gold et al. 2004 (approximate)
 RELAX = {
     1.5: {"air": (1.0, 1.0, 0.0), "csf": (2569, 329, 1.0), "gray_matter": (833, 83, 0.86),
-          "white_matter": (500, 70, 0.77), "bone": (300, 1.0, 0.05), "scalp_fat": (350, 70, 1.0)},
+          "white_matter": (500, 70, 0.77), "bone": (300, 1.0, 0.05), "marrow": (400, 60, 0.9),
+          "fat": (350, 70, 1.0), "muscle": (870, 47, 0.7), "fluid": (3000, 500, 1.0)},
     3.0: {"air": (1.0, 1.0, 0.0), "csf": (3500, 350, 1.0), "gray_matter": (1331, 110, 0.86),
-          "white_matter": (832, 80, 0.77), "bone": (350, 1.0, 0.05), "scalp_fat": (380, 70, 1.0)},
+          "white_matter": (832, 80, 0.77), "bone": (350, 1.0, 0.05), "marrow": (450, 55, 0.9),
+          "fat": (380, 70, 1.0), "muscle": (1420, 32, 0.7), "fluid": (3500, 500, 1.0)},
 }
-HU = {"air": -1000.0, "csf": 15.0, "gray_matter": 40.0, "white_matter": 25.0, "bone": 1000.0, "scalp_fat": -80.0}
-FDG = {"air": 0.0, "csf": 0.05, "gray_matter": 4.0, "white_matter": 1.0, "bone": 0.3, "scalp_fat": 0.6}
+HU = {"air": -1000.0, "csf": 15.0, "gray_matter": 40.0, "white_matter": 25.0, "bone": 1000.0,
+      "marrow": 300.0, "fat": -80.0, "muscle": 50.0, "fluid": 10.0}
+FDG = {"air": 0.0, "csf": 0.05, "gray_matter": 4.0, "white_matter": 1.0, "bone": 0.3, "marrow": 0.5,
+       "fat": 0.3, "muscle": 0.6, "fluid": 0.05}
 
 CONTRASTS: dict[str, dict[str, Any]] = {
     "t1w-gre-1.5t": {"modality": "mri", "sequence": "spoiled-gre", "field_t": 1.5, "tr": 20.0, "te": 4.0,
@@ -64,33 +76,58 @@ CONTRASTS: dict[str, dict[str, Any]] = {
 }
 
 
+SOURCE = "synthseg-20"
+
+
 def grid_spacing(size: int) -> float:
-    return max(1.0, 200.0 / size)
+    return max(1.0, 240.0 / size)
+
+
+def _pool(mask: np.ndarray, spacing: float) -> np.ndarray:
+    """Fraction of each ``spacing`` mm grid voxel covered by a 1 mm ``mask`` (area averaging)."""
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
+    shape = [max(1, round(n / spacing)) for n in mask.shape]
+    return F.adaptive_avg_pool3d(x, shape)[0, 0].numpy()
+
+
+@functools.lru_cache(maxsize=5)
+def subject_fractions(subject: str, spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Physical-tissue fractions ``float32 (len(TISSUES), X, Y, Z)``, tissue labels ``uint8``
+    (0 bg, 1 CSF, 2 GM, 3 WM) and brain mask ``uint8`` of held-out ``subject`` at ``spacing`` mm.
+    Cached: treat the arrays as read-only."""
+    from synthzoo.anatomy import get_source
+
+    src = get_source(SOURCE)
+    vol = src.heldout_volume(subject)
+    phys = np.asarray([TISSUES.index(p) for p in src.physical], np.uint8)[vol]
+    frac = np.stack([_pool(phys == t, spacing) for t in range(len(TISSUES))])
+    _, tissue_lut = src.target("tissue")
+    tissue = tissue_lut.astype(np.uint8)[vol]
+    tfrac = np.stack([_pool(tissue == t, spacing) for t in range(4)])
+    labels = tfrac.argmax(0).astype(np.uint8)
+    brain = (tfrac[1:].sum(0) > 0.5).astype(np.uint8)
+    for a in (frac, labels, brain):
+        a.flags.writeable = False
+    return frac, labels, brain
 
 
 @functools.lru_cache(maxsize=2)
-def heldout_fractions(spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Tissue fractions ``float32 (6, X, Y, Z)`` (``TISSUES`` order) of the held-out slab at
-    ``spacing`` mm, and the labels ``uint8 (X, Y, Z)`` (0 bg, 1 CSF, 2 GM, 3 WM).  Cached:
-    treat the arrays as read-only."""
+def mni_case(spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The real MNI152 T1 on its held-out slab at ``spacing`` mm, its tissue labels and brain mask."""
     from scipy import ndimage
 
-    prob = anatomy.tissue_probabilities()[..., anatomy.heldout_z()]
-    if spacing != anatomy.TEMPLATE_SPACING:
-        prob = np.stack([ndimage.zoom(p, anatomy.TEMPLATE_SPACING / spacing, order=1) for p in prob])
-    prob = np.clip(prob, 0.0, None)
-    prob /= np.maximum(prob.sum(0, keepdims=True), 1e-6)
+    z = anatomy.heldout_z()
+    prob = anatomy.tissue_probabilities()[..., z]
+    t1 = anatomy.template_t1()[..., z]
+    f = anatomy.TEMPLATE_SPACING / spacing
+    if f != 1:
+        prob = np.stack([ndimage.zoom(p, f, order=1) for p in prob])
+        t1 = ndimage.zoom(t1, f, order=1)
     labels = prob.argmax(0).astype(np.uint8)
-    dist = ndimage.distance_transform_edt(labels == 0, sampling=spacing)
-    bone = (dist > 0) & (dist <= 6.0)
-    fat = (dist > 6.0) & (dist <= 11.0)
-    out = np.zeros((len(TISSUES),) + labels.shape, np.float32)
-    out[1:4] = prob[1:4]
-    out[4] = prob[0] * bone
-    out[5] = prob[0] * fat
-    out[0] = prob[0] * ~(bone | fat)
-    out.flags.writeable = labels.flags.writeable = False
-    return out, labels
+    return t1.astype(np.float32), labels, (labels > 0).astype(np.uint8)
 
 
 def _smooth_field(shape: tuple[int, ...], r: np.random.Generator, sigma: float) -> np.ndarray:
@@ -166,41 +203,63 @@ def acquire(signal: np.ndarray, spacing: float, voxel_mm: list[float], fn=None) 
 
 @DATASETS.register()
 class NeuroContrasts(TestSetBuilder):
-    """Held-out brain anatomy: MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET, MNI152 T1."""
+    """Held-out heads (synthseg-20 subjects 16-20): MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET; real MNI152 T1."""
 
     name = "neuro-contrasts"
     domain = "neuro-mri"
     dims = 3
-    description = ("Held-out MNI152 brain slab imaged with MRI signal equations (1.5 T/3 T), CT, "
-                   "FDG PET, and the real MNI152 T1 template")
-    method = ("tissue fractions of the held-out slab + skull/scalp shell; MRI: BrainWeb T1/T2/PD, "
-              "GRE/SE/IR signal equations, slice profile + thick slices, coil bias, Rician noise; "
-              "CT in HU with correlated noise; PET: FDG uptake, PSF, Poisson counts")
+    description = ("Held-out whole heads (synthseg-20 subjects 16-20) imaged with MRI signal equations "
+                   "(1.5 T/3 T), CT and FDG PET, plus the real MNI152 T1 template")
+    method = ("partial-volume fractions of 9 physical tissues of held-out label maps; MRI: BrainWeb "
+              "T1/T2/PD, GRE/SE/IR signal equations, slice profile + thick slices, coil bias, Rician "
+              "noise; CT in HU with correlated noise; PET: FDG uptake, PSF, Poisson counts")
     label_names = anatomy.LABEL_NAMES
     contrasts = tuple(CONTRASTS)
     contrast_table = CONTRASTS
-    license = anatomy.LICENSE
-    anatomy_source = (f"MNI ICBM152 2009a (nilearn), held-out axial slab z={anatomy.HELDOUT_Z[0]}:"
-                      f"{anatomy.HELDOUT_Z[1]} of synthzoo.generators.anatomy")
+    license = ("synthseg-20 label maps: Apache-2.0 (Billot et al. 2023); MNI152 case: " + anatomy.LICENSE)
+    anatomy_source = (f"synthseg-20 held-out subjects 16-20 (synthzoo.anatomy); mni152-t1: MNI ICBM152 "
+                      f"2009a held-out axial slab z={anatomy.HELDOUT_Z[0]}:{anatomy.HELDOUT_Z[1]}")
     references = ("Collins et al. 1998, IEEE TMI 17:463 (BrainWeb)",
+                  "Billot et al. 2023, Medical Image Analysis 86:102789 (SynthSeg label maps)",
                   "Fonov et al. 2011, NeuroImage 54:313 (MNI ICBM152 2009)",
                   "Gudbjartsson & Patz 1995, MRM 34:910 (Rician noise)")
-    default_size = 96
+    default_size = 160
+    default_cases = 2
     quick_size = 48
     min_size = 32
     seed_base = 20_000_000
 
+    def plan(self, *, size: int, cases: int, seed: int) -> list[CaseSpec]:
+        """``cases`` per contrast; case ``k`` of contrast ``c`` images held-out subject
+        ``heldout[(c + k) % 5]`` (the MNI152 case has one anatomy)."""
+        from synthzoo.anatomy import get_source
+
+        held = get_source(SOURCE).heldout
+        out = []
+        for spec in super().plan(size=size, cases=cases, seed=seed):
+            ci, k = self.contrasts.index(spec.contrast), int(spec.name.rsplit("-", 1)[1])
+            params = dict(spec.params)
+            if params["modality"] == "real":
+                if k > 0:  # one template: one case
+                    continue
+            else:
+                params["subject"] = held[(ci + k) % len(held)]
+            out.append(CaseSpec(spec.name, spec.contrast, spec.seed, params))
+        return out
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         sp = grid_spacing(size)
-        frac, labels = heldout_fractions(sp)
         p = dict(spec.params)
         r = rng(spec.seed)
-        sigma = 8.0 / sp
         drawn: dict[str, Any] = {}
+        if p["modality"] == "real":
+            image, labels, brain = mni_case(sp)
+        else:
+            frac, labels, brain = subject_fractions(p["subject"], sp)
+        sigma = 8.0 / sp
         if p["modality"] == "mri":
             s = mri_signal(frac, p, r, sigma)
-            ref = float(s[labels > 0].mean())
+            ref = float(s[brain > 0].mean())
             strength = float(r.uniform(0.3, 0.5) if p["field_t"] < 2 else r.uniform(0.5, 0.8))
             bias = coil_bias(s.shape, sp, r, strength)
             snr = float(r.uniform(*p["snr"]))
@@ -237,20 +296,15 @@ class NeuroContrasts(TestSetBuilder):
 
             image = acquire(act, sp, p["voxel_mm"], counts)
             drawn = {"psf_fwhm_mm": fwhm, "counts_per_unit_uptake": scale}
-        elif p["modality"] == "real":
-            from scipy import ndimage
-
-            t1 = anatomy.template_t1()[..., anatomy.heldout_z()]
-            image = ndimage.zoom(t1, anatomy.TEMPLATE_SPACING / sp, order=1)
-            if image.shape != labels.shape:
-                raise ValueError(f"template T1 {image.shape} and labels {labels.shape} differ after resampling")
-        else:
+        elif p["modality"] != "real":
             raise ValueError(f"{spec.name}: unknown modality {p['modality']!r}")
         writer.put("image", np.asarray(image, np.float32))
-        writer.put("labels", labels)
-        return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz",
+        writer.put("labels", np.asarray(labels))
+        writer.put("brain", np.asarray(brain))
+        return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz", "orientation": "RAS",
                 "units": {"mri": "signal / mean brain signal", "ct": "HU", "pet": "uptake (GM = 4)",
                           "real": "template intensity [0, 1]"}[p["modality"]],
                 "simulator": f"synthzoo.datasets.neuro ({p['modality']})",
                 "parameters": {**p, **drawn, "grid_spacing_mm": sp},
-                "anatomy_z": [int(anatomy.HELDOUT_Z[0]), int(anatomy.HELDOUT_Z[1])]}
+                "anatomy": (f"synthseg-20 subject {p['subject']}" if "subject" in p else
+                            f"MNI152 slab z={anatomy.HELDOUT_Z[0]}:{anatomy.HELDOUT_Z[1]}")}

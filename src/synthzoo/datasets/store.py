@@ -4,7 +4,7 @@ Layout under a root folder::
 
     ROOT/NAME.zarr/                 a Zarr group; attrs: card, build (size, cases, seed), complete
         CASE/                       one group per case; attrs: spacing, axes, domain, contrast,
-            image  labels  [mask]   simulator, parameters, seed, anatomy_source, license, sha256
+            image  labels  [mask] [brain]   simulator, parameters, seed, anatomy_source, license, sha256
         manifest.json               sha256, shape, dtype of every array
     ROOT/.NAME.zarr.partial/        the same while building (renamed when every case is done)
     ROOT/.NAME.lock                 held while building (pid inside)
@@ -31,8 +31,9 @@ from synthzoo._io import write_text
 from synthzoo.datasets.base import REQUIRED_ATTRS, Case, CaseSpec, DatasetError, TestSetBuilder, TestSetCard
 
 FORMAT_VERSION = 1
-ARRAY_KEYS = ("image", "labels", "mask")
-DTYPES = {"image": "float32", "labels": "uint8", "mask": "uint8"}
+ARRAY_KEYS = ("image", "labels", "mask", "brain")
+DTYPES = {"image": "float32", "labels": "uint8", "mask": "uint8", "brain": "uint8"}
+OPTIONAL_KEYS = ("mask", "brain")  # field-of-view mask; brain mask (a second target)
 
 
 def default_root() -> Path:
@@ -162,7 +163,7 @@ def build(
     root: str | Path | None = None,
     *,
     size: int | None = None,
-    cases: int = 1,
+    cases: int | None = None,
     seed: int = 0,
     force: bool = False,
     workers: int = 1,
@@ -181,6 +182,7 @@ def build(
 
     name = builder.name
     size = builder.check_size(size if size is not None else builder.default_size)
+    cases = builder.default_cases if cases is None else cases
     if cases < 1:
         raise DatasetError(f"{name}: cases must be at least 1, got {cases}")
     if contrasts:
@@ -364,7 +366,7 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
         lazy = {}
         for key in ARRAY_KEYS:
             if key not in arrays:
-                if key != "mask":
+                if key not in OPTIONAL_KEYS:
                     raise DatasetError(f"{where}: manifest lists no {key!r} array")
                 continue
             if key not in g:
@@ -387,9 +389,10 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
                                       name=f"{name}-{cname}-{key}-{arrays[key]['sha256'][:16]}")
         if lazy["image"].shape != lazy["labels"].shape:
             raise DatasetError(f"{where}: image {lazy['image'].shape} and labels {lazy['labels'].shape} differ in shape")
-        if "mask" in lazy and lazy["mask"].shape != lazy["image"].shape:
-            raise DatasetError(f"{where}: mask {lazy['mask'].shape} and image {lazy['image'].shape} differ in shape")
-        cases[cname] = Case(cname, lazy["image"], lazy["labels"], lazy.get("mask"), cattrs)
+        for key in OPTIONAL_KEYS:
+            if key in lazy and lazy[key].shape != lazy["image"].shape:
+                raise DatasetError(f"{where}: {key} {lazy[key].shape} and image {lazy['image'].shape} differ in shape")
+        cases[cname] = Case(cname, lazy["image"], lazy["labels"], lazy.get("mask"), cattrs, lazy.get("brain"))
     return TestSet(path, card, manifest, cases)
 
 
