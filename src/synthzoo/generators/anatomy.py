@@ -130,25 +130,71 @@ SKULL = len(LABEL_NAMES)  # generation label of the skull layer (ct, pet)
 
 class SkullHead:
     """Mixin for brain generators (``ct``, ``pet``) whose generation labels are the tissue
-    classes, a skull layer (label :data:`SKULL`) and ``n_extra`` non-brain shapes; the target
-    keeps the tissue classes.  The class sets ``n_extra`` and ``spacing``."""
+    classes, a skull (label :data:`SKULL`) and ``n_extra`` non-brain labels; the target keeps
+    the tissue classes.
+
+    ``anatomy="synthseg-20"`` (default): whole heads of the source's training subjects, their
+    labels mapped by :func:`head_class_lut` (brain structures to CSF/GM/WM, bone to the skull,
+    every other non-brain label -- scalp, marrow, muscle, eyes, air cavities -- to its own
+    extra label); ``"mni152-tissue"``: the template with a skull layer and ``n_extra`` random
+    shapes around it.  The class calls :meth:`init_anatomy` and sets ``spacing``."""
 
     n_extra: int
     spacing: float
+    anatomy: str = "synthseg-20"
     suggested_spacing = staticmethod(suggested_spacing)
 
     @staticmethod
     def head_target_lut(n_extra: int) -> list[int]:
         return list(range(SKULL)) + [0] * (1 + n_extra)
 
+    def init_anatomy(self, anatomy: str, n_extra: int) -> int:
+        """Resolve the anatomy source; returns the number of extra labels to generate."""
+        from synthzoo.anatomy import get_source
+
+        source = get_source(anatomy)
+        self.__dict__["anatomy"] = anatomy
+        if anatomy == "mni152-tissue":
+            self.__dict__["_head_lut"] = None
+            return int(n_extra)
+        lut, extra = head_class_lut(source)
+        self.__dict__["_source"] = source
+        self.__dict__["_head_lut"] = lut
+        return extra
+
     def default_labels(self, *, batch: int = 1, size=64, dims: int = 3, generator):
-        """Training anatomy (held-out slab excluded; 2D: random axial slices) with a skull
-        layer and ``n_extra`` non-brain shapes around it, ``int64 (B, 1, *size)``."""
+        """Training anatomy, ``int64 (B, 1, *size)``: random training subjects and crops (2D:
+        axial slices), or the MNI152 template (held-out slab excluded) with a skull layer and
+        non-brain shapes around it."""
+        import torch
+
         from synthzoo.generators.base import as_size
 
-        return head_label_maps(batch=batch, size=as_size(size, dims), dims=dims,
-                               spacing=self.spacing, n_extra=self.n_extra, generator=generator,
-                               skull_label=SKULL)
+        size = as_size(size, dims)
+        if getattr(self, "_head_lut", None) is None:
+            return head_label_maps(batch=batch, size=size, dims=dims, spacing=self.spacing,
+                                   n_extra=self.n_extra, generator=generator, skull_label=SKULL)
+        idx = source_label_maps(self._source, batch=batch, size=size, dims=dims,
+                                spacing=self.spacing, generator=generator)
+        return torch.as_tensor(self._head_lut, device=idx.device)[idx]
+
+
+def head_class_lut(source) -> tuple[np.ndarray, int]:
+    """Map a whole-head source's label indices to head classes: its ``tissue`` target for brain
+    labels (1 CSF, 2 GM, 3 WM), :data:`SKULL` for physical ``bone``, and one extra label
+    ``SKULL + 1 ..`` per other non-brain label; returns ``(lut, n_extra)``."""
+    _, tissue = source.target("tissue")
+    lut = np.zeros(len(tissue), np.int64)
+    k = SKULL + 1
+    for i, (t, p) in enumerate(zip(tissue, source.physical)):
+        if t > 0:
+            lut[i] = t
+        elif p == "bone":
+            lut[i] = SKULL
+        elif source.label_values[i] != 0:
+            lut[i] = k
+            k += 1
+    return lut, k - SKULL - 1
 
 
 # --------------------------------------------------------------------------- anatomy sources

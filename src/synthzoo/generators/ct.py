@@ -21,8 +21,10 @@ families (Barrett & Keat, RadioGraphics 2004; Boas & Fleischmann, Imaging Med. 2
 6. a random display window (level, width) mapping HU to [0, 1], or with probability
    ``p_full_range`` the full 12-bit range -1024..3071 HU (:class:`Window`).
 
-Generation labels: 0 background (air), 1 CSF, 2 grey matter, 3 white matter, 4 skull, then
-``n_extra`` non-brain shapes around the skull; the target keeps labels 0-3.
+Generation labels: 0 background (air), 1 CSF, 2 grey matter, 3 white matter, 4 skull, then the
+non-brain labels of the whole-head anatomy (``anatomy="synthseg-20"``: scalp, marrow, muscle,
+eyes, air cavities, each its own label) or ``n_extra`` random shapes around the skull
+(``anatomy="mni152-tissue"``); the target keeps labels 0-3.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from synthzoo.generators.spatial import RandomSpatial
 from synthzoo.generators.tomography import Cupping, RingArtifact, Streaks
 
 SKULL = anatomy.SKULL
+LABEL_NAMES = anatomy.LABEL_NAMES
 #: Hounsfield-unit ranges of the tissue types a non-brain shape draws from (equally likely):
 #: fat, skin/soft tissue, muscle/blood, bone, air (sinuses).
 EXTRA_TISSUES = ((-120.0, -60.0), (10.0, 50.0), (40.0, 80.0), (300.0, 1500.0), (-1000.0, -700.0))
@@ -162,6 +165,7 @@ class CT(anatomy.SkullHead, Generator):
         self,
         *,
         out_size: int | Sequence[int] | None = None,
+        anatomy: str = "synthseg-20",
         n_extra: int = 6,
         spacing: float = 1.0,
         air: SamplerLike = (-1010.0, -950.0),
@@ -192,6 +196,7 @@ class CT(anatomy.SkullHead, Generator):
         width: SamplerLike = LogUniform(60.0, 1500.0),
         p_full_range: float = 0.15,
     ) -> None:
+        n_extra = self.init_anatomy(anatomy, n_extra)
         n_labels = SKULL + 1 + n_extra
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
@@ -206,7 +211,7 @@ class CT(anatomy.SkullHead, Generator):
             QuantumNoise(std=noise_std, correlation=noise_correlation),
             Window(level=level, width=width, p_full=p_full_range),
         ]
-        super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
+        super().__init__(steps, n_labels=n_labels, label_names=LABEL_NAMES,
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
 

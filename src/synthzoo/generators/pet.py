@@ -18,8 +18,9 @@ J Nucl Med 1998), and Poisson count statistics smoothed by reconstruction:
    Poisson-sampled (:class:`~synthzoo.generators.intensity.PoissonNoise`), then smoothed by a
    post-reconstruction filter and min-max normalised.
 
-Generation labels: 0 background, 1 CSF, 2 grey matter, 3 white matter, 4 skull, then
-``n_extra`` non-brain shapes; the target keeps labels 0-3.
+Generation labels: 0 background, 1 CSF, 2 grey matter, 3 white matter, 4 skull, then the
+non-brain labels of the whole-head anatomy (``anatomy="synthseg-20"``) or ``n_extra`` random
+shapes (``anatomy="mni152-tissue"``); the target keeps labels 0-3.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.spatial import RandomSpatial
 
 SKULL = anatomy.SKULL
+LABEL_NAMES = anatomy.LABEL_NAMES
 FWHM_TO_SIGMA = 1 / (2 * math.sqrt(2 * math.log(2)))
 
 
@@ -111,6 +113,7 @@ class PET(anatomy.SkullHead, Generator):
         self,
         *,
         out_size: int | Sequence[int] | None = None,
+        anatomy: str = "synthseg-20",
         n_extra: int = 6,
         spacing: float = 1.0,
         background: SamplerLike = (0.0, 0.05),
@@ -133,6 +136,7 @@ class PET(anatomy.SkullHead, Generator):
         peak_counts: SamplerLike = LogUniform(3.0, 300.0),
         smoothing: SamplerLike = (0.0, 1.0),
     ) -> None:
+        n_extra = self.init_anatomy(anatomy, n_extra)
         n_labels = SKULL + 1 + n_extra
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
@@ -147,7 +151,7 @@ class PET(anatomy.SkullHead, Generator):
             Blur(sigma=smoothing),
             Normalize(),
         ]
-        super().__init__(steps, n_labels=n_labels, label_names=anatomy.LABEL_NAMES,
+        super().__init__(steps, n_labels=n_labels, label_names=LABEL_NAMES,
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
 
