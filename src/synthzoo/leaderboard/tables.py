@@ -104,12 +104,14 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
 
 
 def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
-    """One :class:`DomainTable` per domain (domains, test sets and contrasts in order of first
-    appearance in the records)."""
+    """One :class:`DomainTable` per domain: domains with a randomized zoo model first, then the
+    others; domains, test sets and contrasts otherwise in order of first appearance."""
     cases = per_case(df, metric)
     trained = cases.attrs["trained"]
     tables = []
-    for domain in dict.fromkeys(cases["testset_domain"]):
+    with_zoo = set(cases.loc[cases["model_kind"] == "zoo", "testset_domain"])
+    domains = sorted(dict.fromkeys(cases["testset_domain"]), key=lambda d: d not in with_zoo)
+    for domain in domains:
         part = cases[cases["testset_domain"] == domain]
         testsets = tuple(dict.fromkeys(part["testset"]))
         cols = []
