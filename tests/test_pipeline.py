@@ -9,7 +9,7 @@ from synthzoo.cli import app
 def _outputs(report):
     return ([Path(p) for p in report["previews"]] + [Path(p) for p in report["zoo"].values()]
             + [Path(t["figure"]) for t in report["testsets"].values()]
-            + [Path(p) for p in report["benchmark"].values()])
+            + [Path(p) for p in report["benchmark"].values()] + [Path(report["leaderboard"]["index"])])
 
 
 def test_run_default_quick_is_resumable(tmp_path):
@@ -30,8 +30,12 @@ def test_run_default_quick_is_resumable(tmp_path):
     assert all(p.exists() for p in _outputs(report))
     # the benchmark stage ran the bundled neuro model on every neuro contrast, baselines everywhere
     table = Path(report["benchmark"]["benchmark.md"]).read_text()
-    assert "| neuro-mri-tissue-unet-2d |" in table and "| multi-otsu * |" in table
-    assert "### ultrasound-phantoms" in table
+    assert "| neuro-mri-tissue-unet-2d | randomized |" in table and "| multi-otsu | classical baseline |" in table
+    assert "### ultrasound" in table
+    # and ended by building the leaderboard site from the records, saying where to open it
+    index = Path(report["leaderboard"]["index"])
+    assert f"leaderboard: open {index}" in r.output and index == out / "leaderboard" / "index.html"
+    assert "neuro-mri-tissue-unet-2d" in index.read_text()
     n_records = len(Path(report["benchmark"]["records"]).read_text().splitlines())
     assert not list(out.rglob(".*.partial*"))
     stamp = {p: p.stat().st_mtime_ns for p in _outputs(report)}

@@ -9,7 +9,10 @@ Stages run in order, each writing under ``out``:
    trained on (Dice per class, JSON per model);
 4. ``benchmark``: the bundled neuro models and the classical baselines on the test sets of
    stage 2 (records, done-markers, tables and figure under ``out/benchmark``; resumable run
-   by run).
+   by run);
+5. ``leaderboard``: the static leaderboard site built from the benchmark records into
+   ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
+   changed).
 
 A stage's output is written under a temporary name and renamed when complete, and a stage
 whose outputs exist is skipped on a re-run, so an interrupted run resumes where it stopped.
@@ -85,7 +88,7 @@ def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[s
 def _benchmark(out: Path, quick: bool) -> dict[str, str]:
     """Generalization benchmark on the test sets built by ``_testsets`` (resumable)."""
     from synthzoo.benchmarks.runner import run
-    from synthzoo.benchmarks.tables import write_tables
+    from synthzoo.leaderboard.tables import write_tables
 
     bench = out / "benchmark"
     summary = run(None, None, out / "testsets", bench, quick=quick)
@@ -93,6 +96,18 @@ def _benchmark(out: Path, quick: bool) -> dict[str, str]:
     if summary["new"] or not all(Path(p).exists() for p in tables.values()):
         tables = write_tables(bench)
     return {"records": summary["records"], **tables}
+
+
+def _leaderboard(out: Path, records: str, log: Callable[[str], None]) -> dict[str, str]:
+    """The static leaderboard site of the benchmark records (skipped when up to date)."""
+    from synthzoo.leaderboard.site import build, up_to_date
+
+    site = out / "leaderboard"
+    if not up_to_date(site, [records]):
+        build([records], site)
+    index = site / "index.html"
+    log(f"leaderboard: open {index}")
+    return {"site": str(site), "index": str(index)}
 
 
 def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
@@ -108,5 +123,6 @@ def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     with Progress() as progress:
         report["zoo"] = _zoo(out, quick, progress, progress.console.print)
     report["benchmark"] = _benchmark(out, quick)  # the runner shows its own progress
+    report["leaderboard"] = _leaderboard(out, report["benchmark"]["records"], print)
     write_text(out / "report.json", json.dumps(report, indent=1))
     return report

@@ -25,11 +25,11 @@ def test_bench_run_and_table_in_process(tmp_path):
     assert len(lines) == 6 * 2  # background and nucleus per case
     r = cli.invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert "| kmeans * |" in r.output and "0 new run(s), 6 already done" in r.output
+    assert "| kmeans | classical baseline |" in r.output and "0 new run(s), 6 already done" in r.output
     assert len((out / "records.jsonl").read_text().splitlines()) == 12
     r = cli.invoke(app, ["table", "--out", str(out)])
-    assert r.exit_code == 0 and r.output.startswith("### fluorescence-nuclei")
-    assert "| model | widefield | confocal | light-sheet | mean |" in r.output
+    assert r.exit_code == 0 and r.output.startswith("### fluorescence")
+    assert "| model | kind | widefield | confocal | light-sheet | in-domain (n/a) | unseen (all 3) |" in r.output
 
 
 def test_bench_cli_errors_exit_2(tmp_path):
@@ -38,6 +38,18 @@ def test_bench_cli_errors_exit_2(tmp_path):
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
     r = cli.invoke(app, ["table", "--out", str(tmp_path / "none")])
     assert r.exit_code == 2 and "no benchmark records" in r.output
+
+
+def test_second_run_on_the_same_out_is_refused(tmp_path):
+    from synthzoo.benchmarks.records import RecordStore
+
+    app, cli = _app(), CliRunner()
+    with RecordStore(tmp_path / "bench"):  # another run holds the folder
+        r = cli.invoke(app, ["run", "--models", "kmeans", "--testsets", "fluorescence-nuclei", "--root",
+                             str(tmp_path / "ts"), "--out", str(tmp_path / "bench"), "--quick"])
+    assert r.exit_code == 2 and r.output.strip().splitlines() == [
+        f"error: {tmp_path / 'bench'} is in use by another benchmark run (pid {__import__('os').getpid()}); "
+        "wait for it to finish or use another --out"]
 
 
 def test_run_and_table_are_in_the_main_cli():

@@ -2,7 +2,9 @@ import json
 
 import pytest
 
+import synthzoo.benchmarks.records as rec_module
 import synthzoo.benchmarks.runner as runner
+from synthzoo.benchmarks.records import RecordError
 from synthzoo.benchmarks.runner import BenchmarkError, read_records, run
 
 ZOO = "neuro-mri-tissue-unet-2d"
@@ -35,23 +37,24 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert len(first) == 4 and len(list((out / "done").glob("*.done"))) == 1  # 1 case x 4 labels
 
     # a run cut off after appending its records but before marking them done
-    real_mark, marks = runner._mark, []
+    real_mark, marks = rec_module.mark_done, []
 
-    def failing_mark(done, key, n):
+    def failing_mark(done, key, lines):
         marks.append(key)
         if len(marks) == 2:
             raise KeyboardInterrupt
-        real_mark(done, key, n)
+        real_mark(done, key, lines)
 
     monkeypatch.setattr(runner, "predict_case", real)
-    monkeypatch.setattr(runner, "_mark", failing_mark)
+    monkeypatch.setattr(rec_module, "mark_done", failing_mark)
     with pytest.raises(KeyboardInterrupt):
         run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
     assert len(read_records(out / "records.jsonl")) == 4 + 2 * 4  # the unmarked run's rows are there
-    monkeypatch.setattr(runner, "_mark", real_mark)
+    monkeypatch.setattr(rec_module, "mark_done", real_mark)
 
     s = run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
-    assert s["dropped_unfinished_records"] == 4 and s["skipped"] == 2
+    assert s["dropped_unfinished_records"] == 4 and s["skipped"] == 2 and s["recomputed_runs"] == 1
+    assert s["notes"][0].endswith("no done marker (cut off before it finished); recomputing it")
     records = read_records(out / "records.jsonl")
     keys = _keys(records)
     assert len(keys) == len(set(keys))  # nothing twice
@@ -62,7 +65,10 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
     assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64
     assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
+    assert r["schema_version"] == 1 and r["model_kind"] == "zoo" and r["weights_sha256"] == r["model_version"]
+    assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
     b = next(r for r in records if r["model"] == "multi-otsu")
+    assert b["model_kind"] == "classical" and b["weights_sha256"] is None
     assert "calibration case of the same contrast" in b["calibration"] and "seed 1" in b["calibration"]
     again = run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
     assert again["new"] == 0 and len(read_records(out / "records.jsonl")) == len(records)
@@ -75,8 +81,11 @@ def test_unknown_names_and_bad_records(root, tmp_path):
         run(None, ["nope"], root, tmp_path, quick=True, progress=False)
     bad = tmp_path / "records.jsonl"
     bad.write_text('{"a": 1}\nnot json\n{"b": 2}\n')
-    with pytest.raises(BenchmarkError, match="records.jsonl:2: not a JSON record"):
+    with pytest.raises(RecordError, match="records.jsonl: 1 unreadable line.*line 2: not JSON"):
         read_records(bad)
-    bad.write_text('{"a": 1}\n{"b": ')  # a write cut off mid-line is ignored
-    assert read_records(bad) == [{"a": 1}]
-    assert json.loads(bad.read_text().splitlines()[0]) == {"a": 1}
+    with pytest.raises(RecordError, match="records.jsonl: 1 unreadable line.*line 2: not JSON"):
+        run(["multi-otsu"], ["fluorescence-nuclei"], root, tmp_path, quick=True, progress=False)
+    assert bad.read_text() == '{"a": 1}\nnot json\n{"b": 2}\n'  # reported, never dropped
+    bad.write_text('{"a": 1}\n')  # a row of no schema version: not a valid record
+    with pytest.raises(RecordError, match="records.jsonl:1: schema_version None is not supported; valid: 1"):
+        read_records(bad)

@@ -33,19 +33,22 @@ def register_run(bench_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     ) -> None:
         """Run models on test sets (resumable); write records, then the tables and figure."""
+        from synthzoo.benchmarks.records import RecordError
         from synthzoo.benchmarks.runner import BenchmarkError, run
-        from synthzoo.benchmarks.tables import write_tables
+        from synthzoo.leaderboard.tables import write_tables
 
         try:
             summary = run(_split(models), _split(testsets), root, out, device=device, quick=quick,
                           progress=not as_json)
             summary["tables"] = write_tables(out)
-        except BenchmarkError as exc:
+        except (BenchmarkError, RecordError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2)
         if as_json:
             typer.echo(json.dumps(summary, indent=1))
         else:
+            for note in summary["notes"]:
+                typer.echo(f"note: {note}", err=True)
             typer.echo(Path(summary["tables"]["benchmark.md"]).read_text())
             typer.echo(f"{summary['new']} new run(s), {summary['skipped']} already done, "
                        f"{summary['seconds']} s; records: {summary['records']}")
@@ -55,13 +58,13 @@ def register_run(bench_app: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/benchmark"), "--out", help="Folder holding records.jsonl."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
     ) -> None:
-        """Tables (markdown, CSV) and figure from OUT/records.jsonl."""
-        from synthzoo.benchmarks.runner import BenchmarkError
-        from synthzoo.benchmarks.tables import write_tables
+        """Tables (markdown, CSV) and figure from OUT/records.jsonl (see also `synthzoo leaderboard`)."""
+        from synthzoo.benchmarks.records import RecordError
+        from synthzoo.leaderboard.tables import write_tables
 
         try:
             paths = write_tables(out)
-        except BenchmarkError as exc:
+        except RecordError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2)
         typer.echo(json.dumps(paths, indent=1) if as_json else Path(paths["benchmark.md"]).read_text())

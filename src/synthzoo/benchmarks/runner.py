@@ -1,11 +1,11 @@
 """Cross-domain generalization benchmark runner: models x test sets x cases -> result records.
 
 For each (model, test set, case) not yet done, the runner predicts a label map, compares it
-with the case's labels chunk by chunk (:mod:`synthzoo.benchmarks.metrics`), appends one JSON
-record per label to ``OUT/records.jsonl`` and then writes a done-marker
-``OUT/done/<run key>.done``.  A re-run skips marked runs; records of a run that was cut off
-before its marker are dropped first, so no record is ever duplicated (DomainBed's pattern:
-append records, mark runs done, build tables from records only).
+with the case's labels chunk by chunk (:mod:`synthzoo.benchmarks.metrics`), and adds one record
+per label to ``OUT/records.jsonl`` with a done marker (format, locking and integrity checks:
+:mod:`synthzoo.benchmarks.records`).  A re-run skips runs whose rows match their marker and
+recomputes the others, so no record is ever duplicated (DomainBed's pattern: append records,
+mark runs done, build tables from records only).
 
 Which models run where: zoo models only on test sets of their domain with the same label
 names (``neuro-mri`` models on ``neuro-contrasts``); the classical baselines
@@ -16,8 +16,8 @@ each test set with another seed under ``OUT/calibration``.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -27,17 +27,16 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from synthzoo._io import write_text
-
+from synthzoo.benchmarks import records as rec
 from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
 from synthzoo.benchmarks.metrics import label_metrics
+from synthzoo.benchmarks.records import RECORDS, RecordError
 
-RECORDS = "records.jsonl"
 BACKGROUND = "background"
 
 
 class BenchmarkError(ValueError):
-    """Bad benchmark input (unknown model or test set, unreadable records); names what is valid."""
+    """Bad benchmark input (unknown model or test set); names what is valid."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +44,15 @@ class BenchModel:
     """A model as the benchmark sees it: a zoo model (weight card) or a baseline."""
 
     name: str
-    kind: str  # "zoo" or "baseline"
+    kind: str  # "zoo", "narrow" (zoo card with baseline: true) or "classical"
     version: str  # weights sha256 or baseline version
     domain: str | None = None
     label_names: tuple[str, ...] | None = None
+    trained_contrast: str | None = None  # narrow models: card training["contrast"]
 
     def applies_to(self, card: Any) -> bool:
         """Zoo models: same domain and label names as the test set; baselines: every set."""
-        if self.kind == "baseline":
+        if self.kind == "classical":
             return True
         return self.domain == card.domain and tuple(self.label_names or ()) == tuple(card.label_names)
 
@@ -76,9 +76,11 @@ def resolve_models(names: Iterable[str] | None = None) -> list[BenchModel]:
     for name in names:
         if name in zoo:
             c = get_card(name)
-            out.append(BenchModel(name, "zoo", c.sha256, c.domain, tuple(c.label_names)))
+            trained = (c.training.get("contrast") or c.generator.get("contrast")) if c.baseline else None
+            out.append(BenchModel(name, "narrow" if c.baseline else "zoo", c.sha256, c.domain,
+                                  tuple(c.label_names), trained))
         elif name in BASELINES:
-            out.append(BenchModel(name, "baseline", BASELINES.get(name).version))
+            out.append(BenchModel(name, "classical", str(BASELINES.get(name).version)))
         else:
             raise BenchmarkError(f"unknown model {name!r}; available: {', '.join(all_model_names())}")
     return out
@@ -134,45 +136,17 @@ def run_key(model: BenchModel, card: Any, case: str) -> str:
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
-    """Every record of a ``records.jsonl`` (a truncated last line is ignored)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    lines = path.read_text().splitlines()
-    out = []
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            if i == len(lines) - 1:  # a write cut off mid-line
-                continue
-            raise BenchmarkError(f"{path}:{i + 1}: not a JSON record: {exc}") from exc
-    return out
+    """Every record of a ``records.jsonl`` (:func:`synthzoo.benchmarks.records.read`)."""
+    return rec.read(path)
 
 
-def _drop_unfinished(records: Path, done: Path) -> int:
-    """Remove records of runs without a done-marker (a run cut off mid-write); returns how many."""
-    if not records.exists():
-        return 0
-    rows = read_records(records)
-    keep = [r for r in rows if (done / f"{r.get('run_key')}.done").exists()]
-    n_lines = sum(1 for line in records.read_text().splitlines() if line.strip())
-    if len(keep) != n_lines:
-        write_text(records, "".join(json.dumps(r) + "\n" for r in keep))
-    return n_lines - len(keep)
+def checksums(ts: Any) -> tuple[str, dict[str, str]]:
+    """sha256 of a test set's manifest (the array checksums of every case) and of each case's."""
+    def h(obj: Any) -> str:
+        return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
-
-def _append(records: Path, rows: list[dict[str, Any]]) -> None:
-    with open(records, "a") as f:
-        f.write("".join(json.dumps(r) + "\n" for r in rows))
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _mark(done: Path, key: str, n: int) -> None:
-    write_text(done / f"{key}.done", json.dumps({"records": n}))
+    cases = ts.manifest["cases"]
+    return h(cases), {name: h(arrays) for name, arrays in cases.items()}
 
 
 def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
@@ -188,7 +162,7 @@ def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
 
 def predict_case(bm: BenchModel, case: Any, ctx: dict[str, Any], device: str) -> tuple[np.ndarray, str | None]:
     """Label map of ``case`` by ``bm`` (and the baseline's calibration note)."""
-    if bm.kind == "zoo":
+    if bm.kind != "classical":
         return _zoo_predict(ctx["model"], ctx["card"], case, device), None
     img = np.asarray(case.image.compute(), np.float32)
     mask = None if case.mask is None else np.asarray(case.mask.compute())
@@ -213,10 +187,8 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
 
     ``root``: where the test sets are (default :func:`synthzoo.datasets.default_root`; with
     ``quick``, its ``quick`` subfolder, as :func:`synthzoo.datasets.build_all` builds them);
-    missing test sets are built there.  Records go to ``OUT/records.jsonl``."""
-    import synthzoo.datasets as ds
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+    missing test sets are built there.  Records go to ``OUT/records.jsonl``; a second run on
+    the same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`)."""
     t_start = time.perf_counter()
     bms = resolve_models(models)
     names = resolve_testsets(testsets)
@@ -226,17 +198,26 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
         if not torch.cuda.is_available():
             raise BenchmarkError("device cuda asked for but no CUDA device is available; use cpu")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    records, done = out / RECORDS, out / "done"
-    dropped = _drop_unfinished(records, done)
+    with rec.RecordStore(out) as store:  # locks OUT; drops runs whose rows do not match their marker
+        return _run(store, bms, names, root, out, device=device, quick=quick, seed=seed,
+                    progress=progress, t_start=t_start)
+
+
+def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
+         out: Path, *, device: str, quick: bool, seed: int, progress: bool, t_start: float) -> dict[str, Any]:
+    import synthzoo.datasets as ds
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    recon = store.reconciled
     base = Path(root) if root is not None else ds.default_root()
     sub = base / "quick" if quick else base
     calib_root = out / "calibration" / ("quick" if quick else "default")
     prov = provenance()
-    jobs = []
+    jobs, sums = [], {}
     for name in names:
         b = ds.get_builder(name)
         ts = _open_or_build(name, sub, size=b.quick_size if quick else b.default_size)
+        sums[name] = checksums(ts)
         for bm in bms:
             if bm.applies_to(ts.card):
                 jobs.extend((bm, ts, case) for case in ts.cases.values())
@@ -247,14 +228,14 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
         task = bar.add_task("benchmark", total=len(jobs))
         for bm, ts, case in jobs:
             key = run_key(bm, ts.card, case.name)
-            if (done / f"{key}.done").exists():
+            if store.is_done(key):
                 skipped += 1
                 bar.advance(task)
                 continue
             bar.update(task, description=f"{bm.name} on {ts.card.name}/{case.name}")
             t0 = time.perf_counter()
             ctx: dict[str, Any] = {}
-            if bm.kind == "zoo":
+            if bm.kind != "classical":
                 if bm.name not in cache:
                     from synthzoo.zoo.models import create_model, get_card
 
@@ -275,20 +256,24 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
             metrics = label_metrics(pred, case.labels, len(ts.card.label_names), case.mask)
             seconds = round(time.perf_counter() - t0, 3)
             now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+            ts_sha, case_sha = sums[ts.card.name]
             rows = []
             for i, (label, m) in enumerate(zip(ts.card.label_names, metrics)):
                 rows.append({
-                    "run_key": key, "model": bm.name, "model_kind": bm.kind, "model_version": bm.version,
+                    "schema_version": rec.SCHEMA_VERSION, "run_key": key, "model": bm.name,
+                    "model_kind": bm.kind, "model_version": bm.version, "trained_contrast": bm.trained_contrast,
                     "testset": ts.card.name, "testset_domain": ts.card.domain, "testset_size": ts.card.size,
                     "testset_seed": ts.card.seed, "case": case.name, "case_seed": case.attrs.get("seed"),
                     "contrast": case.contrast, "label": label, "label_index": i,
                     "foreground": label != BACKGROUND,
                     **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in m.items()},
-                    "calibration": calibration, "device": device, "seed": seed, **prov,
-                    "time": now, "seconds": seconds})
-            _append(records, rows)
-            _mark(done, key, len(rows))
+                    "calibration": calibration, **prov,
+                    "weights_sha256": bm.version if bm.kind != "classical" else None,
+                    "testset_sha256": ts_sha, "case_sha256": case_sha[case.name],
+                    "device": device, "seed": seed, "time": now, "seconds": seconds})
+            store.add_run(key, rows)
             new += 1
             bar.advance(task)
-    return {"records": str(records), "runs": len(jobs), "new": new, "skipped": skipped,
-            "dropped_unfinished_records": dropped, "seconds": round(time.perf_counter() - t_start, 2)}
+    return {"records": str(store.path), "runs": len(jobs), "new": new, "skipped": skipped,
+            "dropped_unfinished_records": recon.dropped_rows, "recomputed_runs": len(recon.dropped_runs),
+            "notes": recon.notes(store.path), "seconds": round(time.perf_counter() - t_start, 2)}

@@ -1,0 +1,362 @@
+"""Records -> leaderboard tables (markdown, CSV, LaTeX, HTML) and bar figures.  Reads records only.
+
+**Value of a cell.** Per case, the mean of the metric (``dice`` or ``volume_similarity``) over
+the labels that are not ``background`` (all labels where a test set has none; labels absent
+from truth and prediction are skipped); the cell is the mean over the cases of one contrast
+± the standard error ``std(ddof=1) / sqrt(n)`` (no error with one case).
+
+**Layout.** One table per domain: rows are models, ordered domain-randomized zoo models,
+narrow baselines (zoo cards with ``baseline: true``), classical baselines, then by name; a
+``kind`` column says which.  Columns are the contrasts of the domain's test sets
+(``testset/contrast`` when a domain has several test sets), then two summary columns:
+``in-domain`` (the contrast(s) the domain's narrow baselines were trained on) and ``unseen``
+(mean over the other contrasts, ± standard error over contrasts).  Without a narrow baseline
+``in-domain`` is ``n/a`` and ``unseen`` is the mean over all contrasts, and the table says so.
+The best value of each column is marked (markdown ``**bold**``, LaTeX ``\\textbf``, HTML
+``class="best"``, CSV ``best=1``).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from synthzoo._io import save_figure, write_text
+from synthzoo.benchmarks.records import RECORDS, RecordError, frame
+
+METRICS = {"dice": "Dice", "volume_similarity": "volume similarity"}
+FORMATS = ("md", "csv", "latex", "html")
+KINDS = {"zoo": "randomized", "narrow": "narrow baseline", "classical": "classical baseline"}
+IN_DOMAIN, UNSEEN = "in-domain", "unseen"
+BASELINE_NOTE = ("Classical baselines map intensity clusters to labels with one labelled calibration "
+                 "case of the same contrast (another seed); the randomized zoo models see no image of "
+                 "the test contrasts.")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table value: ``mean`` ± ``sem`` (``None``: fewer than 2 samples) over ``n`` samples."""
+
+    mean: float
+    sem: float | None
+    n: int
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    """A contrast of a test set (``kind="contrast"``) or a summary column (``"in-domain"``,
+    ``"unseen"``); ``header`` is what the table shows."""
+
+    key: str
+    header: str
+    kind: str = "contrast"
+    testset: str | None = None
+    contrast: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainTable:
+    """The table of one domain: ``rows`` are ``(model, kind)``, ``cells[(model, column key)]``."""
+
+    domain: str
+    metric: str
+    testsets: tuple[str, ...]
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, str], ...]
+    cells: Mapping[tuple[str, str], Cell]
+    in_domain: tuple[str, ...] = ()  # keys of the contrast columns the narrow baselines trained on
+    notes: tuple[str, ...] = field(default=())
+
+    def cell(self, model: str, col: Column) -> Cell | None:
+        return self.cells.get((model, col.key))
+
+
+def _cell(values: Iterable[float]) -> Cell | None:
+    v = np.asarray([x for x in values if not math.isnan(x)], float)
+    if v.size == 0:
+        return None
+    sem = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
+    return Cell(float(v.mean()), sem, int(v.size))
+
+
+def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
+    """One row per (model, test set, case): the mean ``metric`` over its foreground labels
+    (every label where the test set has no ``background``)."""
+    if metric not in METRICS:
+        raise RecordError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+    if df.empty:
+        raise RecordError("no records")
+    has_bg = df.groupby("testset")["foreground"].transform(lambda s: not s.astype(bool).all())
+    use = df[~has_bg | df["foreground"].astype(bool)]
+    keys = ["testset_domain", "testset", "model", "model_kind", "contrast", "case"]
+    out = use.groupby(keys, sort=False)[metric].mean().reset_index().rename(columns={metric: "value"})
+    trained = (df[df["model_kind"] == "narrow"].groupby(["testset_domain", "testset"])["trained_contrast"]
+               .agg(lambda s: tuple(sorted({c for c in s if isinstance(c, str)}))))
+    out.attrs["trained"] = trained.to_dict()
+    return out
+
+
+def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
+    """One :class:`DomainTable` per domain: domains with a randomized zoo model first, then the
+    others; domains, test sets and contrasts otherwise in order of first appearance."""
+    cases = per_case(df, metric)
+    trained = cases.attrs["trained"]
+    tables = []
+    with_zoo = set(cases.loc[cases["model_kind"] == "zoo", "testset_domain"])
+    domains = sorted(dict.fromkeys(cases["testset_domain"]), key=lambda d: d not in with_zoo)
+    for domain in domains:
+        part = cases[cases["testset_domain"] == domain]
+        testsets = tuple(dict.fromkeys(part["testset"]))
+        cols = []
+        for ts in testsets:
+            for c in dict.fromkeys(part.loc[part["testset"] == ts, "contrast"]):
+                cols.append(Column(f"{ts}/{c}", c if len(testsets) == 1 else f"{ts}/{c}", "contrast", ts, c))
+        in_keys = tuple(f"{ts}/{c}" for ts in testsets for c in trained.get((domain, ts), ())
+                        if f"{ts}/{c}" in {col.key for col in cols})
+        models = part[["model", "model_kind"]].drop_duplicates()
+        rows = tuple(sorted(((m, k) for m, k in zip(models["model"], models["model_kind"])),
+                            key=lambda mk: (list(KINDS).index(mk[1]) if mk[1] in KINDS else 9, mk[0])))
+        cells: dict[tuple[str, str], Cell] = {}
+        for (model, key), grp in part.assign(key=part["testset"] + "/" + part["contrast"]).groupby(
+                ["model", "key"], sort=False):
+            c = _cell(grp["value"])
+            if c is not None:
+                cells[(model, key)] = c
+        n_contrasts = len(cols)
+        notes = []
+        if in_keys:
+            names = ", ".join(k.split("/", 1)[1] if len(testsets) == 1 else k for k in in_keys)
+            summary = (Column(IN_DOMAIN, f"{IN_DOMAIN} ({names})", IN_DOMAIN),
+                       Column(UNSEEN, f"{UNSEEN} (other {n_contrasts - len(in_keys)})", UNSEEN))
+        else:
+            summary = (Column(IN_DOMAIN, f"{IN_DOMAIN} (n/a)", IN_DOMAIN),
+                       Column(UNSEEN, f"{UNSEEN} (all {n_contrasts})", UNSEEN))
+            notes.append(f"No narrow baseline for {domain} yet: {IN_DOMAIN} is n/a and {UNSEEN} is the "
+                         f"mean over all {n_contrasts} contrasts.")
+        for model, _ in rows:
+            ins = [cells[(model, k)].mean for k in in_keys if (model, k) in cells]
+            outs = [cells[(model, c.key)].mean for c in cols if c.key not in in_keys and (model, c.key) in cells]
+            if in_keys and len(ins) == len(in_keys):
+                cells[(model, IN_DOMAIN)] = _cell(ins) if len(ins) > 1 else cells[(model, in_keys[0])]
+            if outs and len(outs) == n_contrasts - len(in_keys):  # a model missing a contrast gets none
+                cells[(model, UNSEEN)] = _cell(outs)
+        columns = tuple(cols) + summary
+        for col in columns:
+            vals = [cells[(m, col.key)].mean for m, _ in rows if (m, col.key) in cells]
+            if vals:
+                top = round(max(vals), 3)
+                for m, _ in rows:
+                    c = cells.get((m, col.key))
+                    if c is not None and round(c.mean, 3) == top:
+                        cells[(m, col.key)] = Cell(c.mean, c.sem, c.n, True)
+        if any(k == "classical" for _, k in rows):
+            notes.append(BASELINE_NOTE)
+        tables.append(DomainTable(domain, metric, testsets, columns, rows, cells, in_keys, tuple(notes)))
+    return tables
+
+
+def caption(t: DomainTable) -> str:
+    """What the numbers of ``t`` are (one sentence)."""
+    sets = ", ".join(t.testsets)
+    return (f"{t.domain} (test set{'s' if len(t.testsets) > 1 else ''} {sets}): mean foreground "
+            f"{METRICS[t.metric]} ± standard error over cases ({UNSEEN}: over contrasts); best per column marked.")
+
+
+def fmt(c: Cell | None, pm: str = "±") -> str:
+    """``0.812 ± 0.010`` (3 decimals; no error with one sample; ``-`` when missing)."""
+    if c is None:
+        return "-"
+    return f"{c.mean:.3f}" if c.sem is None else f"{c.mean:.3f} {pm} {c.sem:.3f}"
+
+
+def _na(t: DomainTable, col: Column) -> str:
+    return "n/a" if col.kind == IN_DOMAIN and not t.in_domain else "-"
+
+
+def markdown(tables: list[DomainTable]) -> str:
+    """One markdown section per domain; best per column in ``**bold**``."""
+    parts = []
+    for t in tables:
+        lines = [f"### {t.domain}", "", caption(t), "",
+                 "| " + " | ".join(["model", "kind", *(c.header for c in t.columns)]) + " |",
+                 "| " + " | ".join(["---", "---"] + ["---:"] * len(t.columns)) + " |"]
+        for model, kind in t.rows:
+            vals = []
+            for col in t.columns:
+                c = t.cell(model, col)
+                vals.append(_na(t, col) if c is None else f"**{fmt(c)}**" if c.best else fmt(c))
+            lines.append("| " + " | ".join([model, KINDS.get(kind, kind), *vals]) + " |")
+        for note in t.notes:
+            lines += ["", note]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def to_csv(tables: list[DomainTable]) -> str:
+    """Long CSV: ``domain,testset,contrast,model,kind,metric,mean,sem,n,best`` (4 decimals;
+    summary rows have an empty ``testset`` and contrast ``in-domain`` or ``unseen``)."""
+    rows = []
+    for t in tables:
+        for model, kind in t.rows:
+            for col in t.columns:
+                c = t.cell(model, col)
+                if c is None:
+                    continue
+                rows.append({"domain": t.domain, "testset": col.testset or "",
+                             "contrast": col.contrast if col.kind == "contrast" else col.kind,
+                             "model": model, "kind": kind, "metric": t.metric, "mean": round(c.mean, 4),
+                             "sem": None if c.sem is None else round(c.sem, 4), "n": c.n, "best": int(c.best)})
+    return pd.DataFrame(rows).to_csv(index=False, lineterminator="\n")
+
+
+def _tex(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        s = s.replace(a, b)
+    return s
+
+
+def latex(tables: list[DomainTable]) -> str:
+    """One ``table`` (booktabs) per domain; best per column in ``\\textbf``."""
+    parts = []
+    for t in tables:
+        lines = [r"\begin{table}[t]", r"\centering",
+                 r"\caption{" + _tex(caption(t)).replace("±", r"$\pm$") + "}",
+                 r"\begin{tabular}{ll" + "r" * len(t.columns) + "}", r"\toprule",
+                 " & ".join(["model", "kind", *(_tex(c.header) for c in t.columns)]) + r" \\", r"\midrule"]
+        for model, kind in t.rows:
+            vals = []
+            for col in t.columns:
+                c = t.cell(model, col)
+                v = _na(t, col) if c is None else fmt(c, r"$\pm$")
+                vals.append(r"\textbf{" + v + "}" if c is not None and c.best else v)
+            lines.append(" & ".join([_tex(model), _tex(KINDS.get(kind, kind)), *vals]) + r" \\")
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        lines += [r"\par\smallskip{\footnotesize " + _tex(n) + "}" for n in t.notes]
+        lines.append(r"\end{table}")
+        parts.append("\n".join(lines))
+    return "% needs \\usepackage{booktabs}\n" + "\n\n".join(parts) + "\n"
+
+
+def html(tables: list[DomainTable], *, model_href: Callable[[str], str] | None = None,
+         cell_title: Callable[[DomainTable, str, Column], str] | None = None,
+         cell_href: Callable[[DomainTable, str, Column], str] | None = None) -> str:
+    """One ``<section>`` per domain with a ``<table class="board">``; every header cell has
+    ``data-sort`` (``text`` or ``num``), every value cell ``data-value`` (its mean, empty when
+    missing); the best per column has ``class="best"``.  The optional callbacks add links and
+    tooltips (the static site uses them for model pages and provenance)."""
+    e = _html.escape
+    parts = []
+    for t in tables:
+        lines = [f'<section class="domain" id="domain-{e(t.domain)}">', f"<h2>{e(t.domain)}</h2>",
+                 f'<table class="board" data-domain="{e(t.domain)}">', f"<caption>{e(caption(t))}</caption>",
+                 "<thead><tr>" + '<th data-sort="text">model</th><th data-sort="text">kind</th>'
+                 + "".join(f'<th data-sort="num" class="{e(c.kind)}">{e(c.header)}</th>' for c in t.columns)
+                 + "</tr></thead>", "<tbody>"]
+        for model, kind in t.rows:
+            name = e(model) if model_href is None else f'<a href="{e(model_href(model))}">{e(model)}</a>'
+            tds = [f'<td data-value="{e(model)}">{name}</td>',
+                   f'<td data-value="{e(KINDS.get(kind, kind))}">{e(KINDS.get(kind, kind))}</td>']
+            for col in t.columns:
+                c = t.cell(model, col)
+                if c is None:
+                    tds.append(f'<td data-value="">{_na(t, col)}</td>')
+                    continue
+                text = e(fmt(c))
+                if cell_href is not None:
+                    text = f'<a href="{e(cell_href(t, model, col))}">{text}</a>'
+                title = "" if cell_title is None else f' title="{e(cell_title(t, model, col))}"'
+                cls = ' class="best"' if c.best else ""
+                tds.append(f'<td data-value="{c.mean:.6f}"{cls}{title}>{text}</td>')
+            lines.append(f'<tr data-kind="{e(kind)}">' + "".join(tds) + "</tr>")
+        lines += ["</tbody>", "</table>"] + [f'<p class="note">{e(n)}</p>' for n in t.notes] + ["</section>"]
+        parts.append("\n".join(lines))
+    return "\n".join(parts) + "\n"
+
+
+def render(tables: list[DomainTable], fmt_: str) -> str:
+    """``tables`` in format ``md``, ``csv``, ``latex`` or ``html``."""
+    writers = {"md": markdown, "csv": to_csv, "latex": latex, "html": html}
+    if fmt_ not in writers:
+        raise RecordError(f"unknown table format {fmt_!r}; valid: {', '.join(FORMATS)}")
+    return writers[fmt_](tables)
+
+
+def _draw(ax: Any, t: DomainTable) -> None:
+    cols = [c for c in t.columns if not (c.kind == IN_DOMAIN and not t.in_domain)]
+    width = 0.8 / max(1, len(t.rows))
+    x = np.arange(len(cols))
+    for i, (model, kind) in enumerate(t.rows):
+        cells = [t.cell(model, c) for c in cols]
+        means = [np.nan if c is None else c.mean for c in cells]
+        errs = [0.0 if c is None or c.sem is None else c.sem for c in cells]
+        ax.bar(x - 0.4 + width * (i + 0.5), means, width, yerr=errs, capsize=2,
+               hatch={"narrow": "//", "classical": ".."}.get(kind),
+               label=f"{model} ({KINDS.get(kind, kind)})", error_kw={"elinewidth": 0.8})
+    ax.set_xticks(x, [c.header for c in cols], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(f"mean foreground {METRICS[t.metric]}", fontsize=8)
+    ax.set_title(f"{t.domain}: mean ± standard error over cases", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+
+
+def figures(tables: list[DomainTable], out: str | Path) -> Path:
+    """Bar plots, one panel per domain: a group of bars per contrast column (one bar per
+    model, standard-error bars) plus the summary columns; y is the metric, 0..1.  PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_cols = max(len(t.columns) for t in tables)
+    fig, axes = plt.subplots(len(tables), 1, figsize=(max(6.0, 0.8 * n_cols + 4.5), 3.4 * len(tables)),
+                             squeeze=False, layout="constrained")
+    for ax, t in zip(axes[:, 0], tables):
+        _draw(ax, t)
+    return save_figure(fig, out, dpi=100)
+
+
+def figure(t: DomainTable, out: str | Path) -> Path:
+    """The bar plot of one domain (:func:`figures` of ``[t]``)."""
+    return figures([t], out)
+
+
+def load(records: str | Path | list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Records as a DataFrame: a path (read and validated), rows, or a frame as is."""
+    if isinstance(records, pd.DataFrame):
+        return records
+    df = frame(records)
+    if df.empty:
+        raise RecordError(f"no benchmark records in {records if isinstance(records, (str, Path)) else 'input'}")
+    return df
+
+
+def table(records: str | Path | list[dict[str, Any]] | pd.DataFrame, *, fmt_: str = "md",
+          metric: str = "dice") -> str:
+    """The leaderboard table of ``records`` in one format (``synthzoo leaderboard table``)."""
+    if fmt_ not in FORMATS:
+        raise RecordError(f"unknown table format {fmt_!r}; valid: {', '.join(FORMATS)}")
+    return render(board(load(records), metric), fmt_)
+
+
+def write_tables(out: str | Path, records: str | Path | None = None) -> dict[str, str]:
+    """Tables of ``OUT/records.jsonl``: ``benchmark.md``, ``benchmark.csv``, ``benchmark.png``
+    (``synthzoo bench table``)."""
+    out = Path(out)
+    path = Path(records) if records is not None else out / RECORDS
+    if not path.exists():
+        raise RecordError(f"no benchmark records in {path} (run `synthzoo bench run --out {out}` first)")
+    tables = board(load(path))
+    paths = {}
+    for name, text in (("benchmark.md", markdown(tables)), ("benchmark.csv", to_csv(tables))):
+        paths[name] = str(write_text(out / name, text))
+    paths["benchmark.png"] = str(figures(tables, out / "benchmark.png"))
+    return paths

@@ -1,0 +1,167 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from synthzoo.benchmarks.records import RecordError
+from synthzoo.leaderboard.tables import board, fmt, table, write_tables
+
+EXPECTED_MD = r"""
+### neuro-mri
+
+neuro-mri (test set neuro-contrasts): mean foreground Dice ± standard error over cases (unseen: over contrasts); best per column marked.
+
+| model | kind | t1w-gre-1.5t | ct | in-domain (t1w-gre-1.5t) | unseen (other 1) |
+| --- | --- | ---: | ---: | ---: | ---: |
+| unet | randomized | 0.700 ± 0.100 | 0.400 ± 0.100 | 0.700 ± 0.100 | 0.400 |
+| narrow-t1 | narrow baseline | **0.900 ± 0.000** | 0.150 ± 0.050 | **0.900 ± 0.000** | 0.150 |
+| multi-otsu | classical baseline | 0.750 | **0.450** | 0.750 | **0.450** |
+
+Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.
+
+### fluorescence
+
+fluorescence (test set fluorescence-nuclei): mean foreground Dice ± standard error over cases (unseen: over contrasts); best per column marked.
+
+| model | kind | widefield | confocal | in-domain (n/a) | unseen (all 2) |
+| --- | --- | ---: | ---: | ---: | ---: |
+| multi-otsu | classical baseline | **0.600** | **0.800** | n/a | **0.700 ± 0.100** |
+
+No narrow baseline for fluorescence yet: in-domain is n/a and unseen is the mean over all 2 contrasts.
+
+Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.
+"""[1:]
+
+EXPECTED_CSV = r"""
+domain,testset,contrast,model,kind,metric,mean,sem,n,best
+neuro-mri,neuro-contrasts,t1w-gre-1.5t,unet,zoo,dice,0.7,0.1,2,0
+neuro-mri,neuro-contrasts,ct,unet,zoo,dice,0.4,0.1,2,0
+neuro-mri,,in-domain,unet,zoo,dice,0.7,0.1,2,0
+neuro-mri,,unseen,unet,zoo,dice,0.4,,1,0
+neuro-mri,neuro-contrasts,t1w-gre-1.5t,narrow-t1,narrow,dice,0.9,0.0,2,1
+neuro-mri,neuro-contrasts,ct,narrow-t1,narrow,dice,0.15,0.05,2,0
+neuro-mri,,in-domain,narrow-t1,narrow,dice,0.9,0.0,2,1
+neuro-mri,,unseen,narrow-t1,narrow,dice,0.15,,1,0
+neuro-mri,neuro-contrasts,t1w-gre-1.5t,multi-otsu,classical,dice,0.75,,1,0
+neuro-mri,neuro-contrasts,ct,multi-otsu,classical,dice,0.45,,1,1
+neuro-mri,,in-domain,multi-otsu,classical,dice,0.75,,1,0
+neuro-mri,,unseen,multi-otsu,classical,dice,0.45,,1,1
+fluorescence,fluorescence-nuclei,widefield,multi-otsu,classical,dice,0.6,,1,1
+fluorescence,fluorescence-nuclei,confocal,multi-otsu,classical,dice,0.8,,1,1
+fluorescence,,unseen,multi-otsu,classical,dice,0.7,0.1,2,1
+"""[1:]
+
+EXPECTED_LATEX = r"""
+% needs \usepackage{booktabs}
+\begin{table}[t]
+\centering
+\caption{neuro-mri (test set neuro-contrasts): mean foreground Dice $\pm$ standard error over cases (unseen: over contrasts); best per column marked.}
+\begin{tabular}{llrrrr}
+\toprule
+model & kind & t1w-gre-1.5t & ct & in-domain (t1w-gre-1.5t) & unseen (other 1) \\
+\midrule
+unet & randomized & 0.700 $\pm$ 0.100 & 0.400 $\pm$ 0.100 & 0.700 $\pm$ 0.100 & 0.400 \\
+narrow-t1 & narrow baseline & \textbf{0.900 $\pm$ 0.000} & 0.150 $\pm$ 0.050 & \textbf{0.900 $\pm$ 0.000} & 0.150 \\
+multi-otsu & classical baseline & 0.750 & \textbf{0.450} & 0.750 & \textbf{0.450} \\
+\bottomrule
+\end{tabular}
+\par\smallskip{\footnotesize Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.}
+\end{table}
+
+\begin{table}[t]
+\centering
+\caption{fluorescence (test set fluorescence-nuclei): mean foreground Dice $\pm$ standard error over cases (unseen: over contrasts); best per column marked.}
+\begin{tabular}{llrrrr}
+\toprule
+model & kind & widefield & confocal & in-domain (n/a) & unseen (all 2) \\
+\midrule
+multi-otsu & classical baseline & \textbf{0.600} & \textbf{0.800} & n/a & \textbf{0.700 $\pm$ 0.100} \\
+\bottomrule
+\end{tabular}
+\par\smallskip{\footnotesize No narrow baseline for fluorescence yet: in-domain is n/a and unseen is the mean over all 2 contrasts.}
+\par\smallskip{\footnotesize Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.}
+\end{table}
+"""[1:]
+
+EXPECTED_HTML = r"""
+<section class="domain" id="domain-neuro-mri">
+<h2>neuro-mri</h2>
+<table class="board" data-domain="neuro-mri">
+<caption>neuro-mri (test set neuro-contrasts): mean foreground Dice ± standard error over cases (unseen: over contrasts); best per column marked.</caption>
+<thead><tr><th data-sort="text">model</th><th data-sort="text">kind</th><th data-sort="num" class="contrast">t1w-gre-1.5t</th><th data-sort="num" class="contrast">ct</th><th data-sort="num" class="in-domain">in-domain (t1w-gre-1.5t)</th><th data-sort="num" class="unseen">unseen (other 1)</th></tr></thead>
+<tbody>
+<tr data-kind="zoo"><td data-value="unet">unet</td><td data-value="randomized">randomized</td><td data-value="0.700000">0.700 ± 0.100</td><td data-value="0.400000">0.400 ± 0.100</td><td data-value="0.700000">0.700 ± 0.100</td><td data-value="0.400000">0.400</td></tr>
+<tr data-kind="narrow"><td data-value="narrow-t1">narrow-t1</td><td data-value="narrow baseline">narrow baseline</td><td data-value="0.900000" class="best">0.900 ± 0.000</td><td data-value="0.150000">0.150 ± 0.050</td><td data-value="0.900000" class="best">0.900 ± 0.000</td><td data-value="0.150000">0.150</td></tr>
+<tr data-kind="classical"><td data-value="multi-otsu">multi-otsu</td><td data-value="classical baseline">classical baseline</td><td data-value="0.750000">0.750</td><td data-value="0.450000" class="best">0.450</td><td data-value="0.750000">0.750</td><td data-value="0.450000" class="best">0.450</td></tr>
+</tbody>
+</table>
+<p class="note">Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.</p>
+</section>
+<section class="domain" id="domain-fluorescence">
+<h2>fluorescence</h2>
+<table class="board" data-domain="fluorescence">
+<caption>fluorescence (test set fluorescence-nuclei): mean foreground Dice ± standard error over cases (unseen: over contrasts); best per column marked.</caption>
+<thead><tr><th data-sort="text">model</th><th data-sort="text">kind</th><th data-sort="num" class="contrast">widefield</th><th data-sort="num" class="contrast">confocal</th><th data-sort="num" class="in-domain">in-domain (n/a)</th><th data-sort="num" class="unseen">unseen (all 2)</th></tr></thead>
+<tbody>
+<tr data-kind="classical"><td data-value="multi-otsu">multi-otsu</td><td data-value="classical baseline">classical baseline</td><td data-value="0.600000" class="best">0.600</td><td data-value="0.800000" class="best">0.800</td><td data-value="">n/a</td><td data-value="0.700000" class="best">0.700 ± 0.100</td></tr>
+</tbody>
+</table>
+<p class="note">No narrow baseline for fluorescence yet: in-domain is n/a and unseen is the mean over all 2 contrasts.</p>
+<p class="note">Classical baselines map intensity clusters to labels with one labelled calibration case of the same contrast (another seed); the randomized zoo models see no image of the test contrasts.</p>
+</section>
+"""[1:]
+
+
+
+def test_tables_match_expected_text_in_every_format(rows):
+    assert table(rows, fmt_="md") == EXPECTED_MD
+    assert table(rows, fmt_="csv") == EXPECTED_CSV
+    assert table(rows, fmt_="latex") == EXPECTED_LATEX
+    assert table(rows, fmt_="html") == EXPECTED_HTML
+
+
+def test_board_values_and_errors(rows):
+    neuro, fluo = board(__import__("pandas").DataFrame(rows))
+    assert neuro.rows == (("unet", "zoo"), ("narrow-t1", "narrow"), ("multi-otsu", "classical"))
+    assert neuro.in_domain == ("neuro-contrasts/t1w-gre-1.5t",) and fluo.in_domain == ()
+    c = neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")]
+    assert c.mean == pytest.approx(0.7) and c.sem == pytest.approx(0.1) and c.n == 2 and not c.best
+    assert fmt(None) == "-"
+    with pytest.raises(RecordError, match="unknown table format 'pdf'; valid: md, csv, latex, html"):
+        table(rows, fmt_="pdf")
+    with pytest.raises(RecordError, match="unknown metric 'hd95'; valid: dice, volume_similarity"):
+        table(rows, metric="hd95")
+    vs = table(rows, fmt_="csv", metric="volume_similarity").splitlines()
+    assert vs[1] == "neuro-mri,neuro-contrasts,t1w-gre-1.5t,unet,zoo,volume_similarity,0.9,0.0,2,1"
+
+
+def test_write_tables_and_bench_table_alias(tmp_path, rows, records_file):
+    records_file(rows)
+    paths = write_tables(tmp_path)
+    assert (tmp_path / "benchmark.md").read_text() == EXPECTED_MD
+    assert (tmp_path / "benchmark.csv").read_text() == EXPECTED_CSV
+    assert (tmp_path / "benchmark.png").read_bytes()[:4] == b"\x89PNG" and set(paths) == {
+        "benchmark.md", "benchmark.csv", "benchmark.png"}
+    with pytest.raises(RecordError, match="no benchmark records in .*empty"):
+        write_tables(tmp_path / "empty")
+    from synthzoo.cli import app
+
+    r = CliRunner().invoke(app, ["bench", "table", "--out", str(tmp_path)])
+    assert r.exit_code == 0 and r.output == EXPECTED_MD + "\n"
+
+
+def test_leaderboard_table_cli_in_process(tmp_path, rows, records_file):
+    from synthzoo.cli import app
+
+    path = records_file(rows)
+    cli = CliRunner()
+    for fmt_, expected in (("md", EXPECTED_MD), ("csv", EXPECTED_CSV), ("latex", EXPECTED_LATEX),
+                           ("html", EXPECTED_HTML)):
+        r = cli.invoke(app, ["leaderboard", "table", str(path), "--format", fmt_])
+        assert r.exit_code == 0, r.output
+        assert r.output == expected
+    r = cli.invoke(app, ["leaderboard", "table", str(path), "--format", "pdf"])
+    assert r.exit_code == 2 and r.output == "error: unknown table format 'pdf'; valid: md, csv, latex, html\n"
+    bad = records_file(rows[:3] + [dict(rows[3], dice=1.5)], "bad.jsonl")
+    r = cli.invoke(app, ["leaderboard", "table", str(bad)])
+    assert r.exit_code == 2 and r.output == f"error: {bad}:4: dice 1.5 is outside [0, 1]\n"
