@@ -58,9 +58,10 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     records = read_records(out / "records.jsonl")
     keys = _keys(records)
     assert len(keys) == len(set(keys))  # nothing twice
-    # zoo model on the 9 neuro contrasts only (4 labels); baseline on 9 neuro + 3 fluorescence cases
-    assert s["runs"] == 9 + 9 + 3 and len(list((out / "done").glob("*.done"))) == 21
-    assert len(records) == 9 * 4 + 9 * 4 + 3 * 2
+    # zoo model on the 17 neuro cases only (8 simulated contrasts x 2 held-out subjects + the
+    # MNI152 T1; 4 labels); baseline on 17 neuro + 3 fluorescence cases
+    assert s["runs"] == 17 + 17 + 3 and len(list((out / "done").glob("*.done"))) == 37
+    assert len(records) == 17 * 4 + 17 * 4 + 3 * 2
     assert {r["testset"] for r in records if r["model"] == ZOO} == {"neuro-contrasts"}
     r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
     assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64

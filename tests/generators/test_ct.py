@@ -59,8 +59,27 @@ def test_brain_contrast_stretches_about_the_brain_mean():
     assert torch.allclose(m3 - m3.mean(), 3 * (m1 - m1.mean()), atol=1e-3)
 
 
+def test_synthseg_heads_map_to_head_classes():
+    from synthzoo.anatomy import get_source
+    from synthzoo.generators.anatomy import head_class_lut
+
+    src = get_source("synthseg-20")
+    lut, extra = head_class_lut(src)
+    v = src.label_values
+    assert extra == 10 and lut[v.index(515)] == SKULL and lut[v.index(0)] == 0
+    assert [lut[v.index(x)] for x in (4, 3, 2, 17, 16)] == [1, 2, 3, 2, 3]
+    assert sorted(lut[[v.index(x) for x in (502, 506, 507, 508, 509, 511, 512, 514, 516, 530)]].tolist()) == list(
+        range(SKULL + 1, SKULL + 11))
+    gen = create("ct")
+    assert gen.n_labels == SKULL + 11
+    lab = gen.default_labels(batch=2, size=(160, 160), dims=2, generator=torch.Generator().manual_seed(0))
+    for b in range(2):
+        vals = set(lab[b].unique().tolist())
+        assert {0, 1, 2, 3, SKULL} <= vals and any(x > SKULL for x in vals)
+
+
 def test_default_labels_put_skull_between_brain_and_shapes():
-    gen = create("ct", spacing=4.0)
+    gen = create("ct", spacing=4.0, anatomy="mni152-tissue")
     lab = gen.default_labels(batch=2, size=(48, 48), dims=2, generator=torch.Generator().manual_seed(0))
     for b in range(2):
         x = lab[b : b + 1].float()

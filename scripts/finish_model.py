@@ -1,0 +1,182 @@
+"""Bundle a finished training run into the zoo, measure it on its test set, draw its figure.
+
+    python scripts/finish_model.py RUN_DIR [RUN_DIR ...] [--contrast C] [--testset T] [--cases N]
+
+For each run (the ``OUT`` of ``scripts/train_model.sh NAME OUT``):
+
+1. its weights and card are copied into ``src/synthzoo/zoo/weights/`` (a narrow baseline's
+   card gets ``training["contrast"]``: the test contrast it was trained on, ``--contrast``);
+2. the models are run on the test set (``--testset``, default ``neuro-contrasts`` at its
+   default size and cases, built under ``out/testsets``) with ``synthzoo.benchmarks.runner``
+   into ``out/zoo-eval`` (resumable records; the classical baselines run beside them);
+3. mean foreground Dice per contrast goes into each card's ``metrics["benchmark"]``, with the
+   command that measured it, and the per-subject agreement of the tissue maps of one held-out
+   subject imaged as T1w and as PDw goes into ``metrics["contrast_agreement"]``;
+4. a figure of every contrast (image, prediction of every finished model, truth) goes to
+   ``docs/zoo/<testset>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+BUNDLE = ROOT / "src" / "synthzoo" / "zoo" / "weights"
+
+
+def bundle(run: Path, contrast: str | None) -> str:
+    from synthzoo.zoo.card import WeightCard
+
+    cards = [p for p in run.glob("*.json") if p.name not in ("config.json",)]
+    cards = [p for p in cards if (run / (p.stem + ".safetensors")).exists()]
+    if len(cards) != 1:
+        sys.exit(f"{run}: expected one finished model (NAME.json + NAME.safetensors), found {len(cards)}; "
+                 "has the training run finished?")
+    card = WeightCard.load(cards[0])
+    if card.baseline:
+        if not contrast:
+            sys.exit(f"{card.name} is a narrow baseline: give --contrast (the test contrast it was trained on)")
+        card = dataclasses.replace(card, training={**card.training, "contrast": contrast})
+    BUNDLE.mkdir(parents=True, exist_ok=True)
+    tmp = BUNDLE / f".{card.name}.safetensors.tmp"
+    shutil.copyfile(run / card.weights_file, tmp)
+    tmp.replace(BUNDLE / card.weights_file)
+    card.save(BUNDLE / f"{card.name}.json")
+    return card.name
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("runs", nargs="*", type=Path)
+    ap.add_argument("--contrast", default="t1w-gre-1.5t")
+    ap.add_argument("--testset", default="neuro-contrasts")
+    ap.add_argument("--models", default="", help="bundled models to evaluate (default: the runs')")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    names = [bundle(r, args.contrast) for r in args.runs]
+    names += [n for n in args.models.split(",") if n]
+    if not names:
+        sys.exit("nothing to evaluate: give RUN_DIRs or --models")
+    import importlib
+
+    import synthzoo.zoo.models as zm
+
+    importlib.reload(zm)  # register the cards bundled above
+    from synthzoo.benchmarks import records as rec
+    from synthzoo.benchmarks.baselines import BASELINES
+    from synthzoo.benchmarks.runner import run
+
+    out = ROOT / "out" / "zoo-eval"
+    root = ROOT / "out" / "testsets"
+    command = f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset}"
+    run(names + BASELINES.names(), [args.testset], root, out)
+    df = rec.frame(out / "records.jsonl")
+    fg = df[df["label"] != "background"]
+    table = fg.groupby(["model", "contrast"])["dice"].mean().unstack()
+    print(table.round(3).to_string())
+    from synthzoo.zoo.card import WeightCard
+
+    agreement = contrast_agreement(names, root, args.testset)
+    for name in names:
+        path = BUNDLE / f"{name}.json"
+        card = WeightCard.load(path)
+        bench = {"description": (f"mean foreground Dice per contrast on {args.testset} (held-out anatomy, "
+                                 "default size and cases), from synthzoo.benchmarks.runner"),
+                 "command": command,
+                 **{c: round(float(v), 4) for c, v in table.loc[name].items()}}
+        metrics = {**card.metrics, "benchmark": bench}
+        if name in agreement:
+            metrics["contrast_agreement"] = agreement[name]
+        dataclasses.replace(card, metrics=metrics).save(path)
+        print(name, json.dumps(metrics.get("contrast_agreement")))
+    figure(names, root, args.testset)
+
+
+def _predict(name: str, case) -> np.ndarray:
+    from synthzoo.zoo.models import create_model, get_card
+    from synthzoo.zoo.predict import predict_array
+
+    card = get_card(name)
+    model = create_model(name, pretrained=True, offline=True)
+    return predict_array(model, card, np.asarray(case.image), spacing=case.spacing).argmax(0)
+
+
+def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
+    """Dice between the predicted tissue maps of one held-out subject imaged as T1w GRE and as
+    PDw SE (the same anatomy, two contrasts), per model."""
+    import synthzoo.datasets as ds
+    from synthzoo.zoo.heldout import dice_per_class
+
+    ts = ds.open(testset, root)
+    by = {}
+    for c in ts:
+        s = c.attrs["parameters"].get("subject")
+        if s:
+            by.setdefault(s, {})[c.contrast] = c
+    pairs = [(s, v["t1w-gre-1.5t"], v["pdw-se-1.5t"]) for s, v in sorted(by.items())
+             if "t1w-gre-1.5t" in v and "pdw-se-1.5t" in v]
+    out = {}
+    for name in names:
+        res = {}
+        for s, a, b in pairs:
+            pa, pb = _predict(name, a), _predict(name, b)
+            d = dice_per_class(pa, pb, 4)[1:]
+            res[f"subject {s}"] = {"csf": round(d[0], 4), "gray_matter": round(d[1], 4),
+                                   "white_matter": round(d[2], 4), "mean": round(float(np.mean(d)), 4)}
+        out[name] = {"description": "Dice between the predicted tissue maps of the same held-out subject "
+                                    "imaged as t1w-gre-1.5t and pdw-se-1.5t", **res}
+    return out
+
+
+def figure(names: list[str], root: Path, testset: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    import synthzoo.datasets as ds
+    from synthzoo._io import save_figure
+
+    ts = ds.open(testset, root)
+    cases = {}
+    for c in ts:
+        cases.setdefault(c.contrast, c)
+    cmap = ListedColormap(["black", "#3b7dd8", "#9e9e9e", "#f2f2f2"])
+    cols = 2 + len(names)
+    fig, axes = plt.subplots(len(cases), cols, figsize=(2.2 * cols, 2.4 * len(cases)))
+    for r, (contrast, case) in enumerate(cases.items()):
+        img = np.asarray(case.image)
+        truth = np.asarray(case.labels)
+        k = int(np.argmax((truth > 0).sum((0, 1)))) if truth.shape[2] > 1 else 0
+        k = min(k + truth.shape[2] // 8, truth.shape[2] - 1) if truth.shape[2] > 30 else k
+        panels = [(img[..., k], "gray", f"{contrast}")]
+        for n in names:
+            p = _predict(n, case)
+            d = [2 * np.sum((p == j) & (truth == j)) / max(np.sum(p == j) + np.sum(truth == j), 1) for j in (1, 2, 3)]
+            panels.append((p[..., k], cmap, f"{n.replace('neuro-mri-tissue-', '')}\nDice {np.mean(d):.2f}"))
+        panels.append((truth[..., k], cmap, "truth"))
+        for c, (arr, cm, title) in enumerate(panels):
+            ax = axes[r, c]
+            ax.imshow(np.rot90(arr), cmap=cm, **({"vmin": 0, "vmax": 3, "interpolation": "nearest"} if c else {}))
+            ax.set_title(title, fontsize=7)
+            ax.axis("off")
+    fig.suptitle(f"{testset}: held-out anatomy, unseen contrasts (mean CSF/GM/WM Dice of the case)", fontsize=9)
+    fig.tight_layout()
+    path = ROOT / "docs" / "zoo" / f"{testset}.png"
+    save_figure(fig, path, dpi=80)
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
