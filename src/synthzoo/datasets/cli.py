@@ -20,10 +20,11 @@ def _fail(msg: str) -> None:
 
 
 def _errors() -> tuple[type[Exception], ...]:
+    from synthzoo._outputs import OutputError
     from synthzoo._registry import PluginError, UnknownNameError
     from synthzoo.datasets.base import DatasetError
 
-    return (DatasetError, UnknownNameError, PluginError)
+    return (DatasetError, UnknownNameError, PluginError, OutputError)
 
 
 def _table(columns: list[str], rows: list[list]) -> None:
@@ -108,7 +109,7 @@ def build_cmd(
     contrast: Optional[list[str]] = typer.Option(None, "--contrast", help="Only these contrasts (repeatable)."),
     workers: int = typer.Option(1, "--workers", help="Processes for slice-wise simulators (micro-CT)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test), stored under ROOT/quick."),
-    force: bool = typer.Option(False, "--force", help="Rebuild an existing store."),
+    force: bool = typer.Option(False, "--overwrite", "--force", help="Rebuild an existing store of this test set (never a folder that is not one)."),
 ) -> None:
     """Build a test set (resumable: an interrupted build continues at the first unfinished case)."""
     import time
@@ -119,8 +120,14 @@ def build_cmd(
 
     if quick:  # as build_all(quick=True): tiny stores live apart from full-size ones
         root = Path(root if root is not None else default_root()) / "quick"
-    try:
+    from synthzoo.datasets.store import check_build
+
+    try:  # every build is checked before any work starts
         names = DATASETS.names() if name == "all" else [get_builder(name).name]
+        sizes = {n: size if size is not None else (get_builder(n).quick_size if quick else None) for n in names}
+        for n in names:
+            check_build(get_builder(n), root, size=sizes[n], cases=cases, seed=seed,
+                        contrasts=contrast)
     except _errors() as exc:
         _fail(str(exc))
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -133,8 +140,7 @@ def build_cmd(
                 bar.update(task, description=f"{n} {case}", completed=i, total=total)
 
             try:
-                s = size if size is not None else (get_builder(n).quick_size if quick else None)
-                path = build(n, root, size=s, cases=cases, seed=seed, force=force, workers=workers,
+                path = build(n, root, size=sizes[n], cases=cases, seed=seed, force=force, workers=workers,
                              contrasts=contrast, progress=progress)
             except _errors() as exc:
                 _fail(str(exc))
@@ -144,7 +150,8 @@ def build_cmd(
 @datasets_app.command("verify")
 def verify_cmd(name: str = typer.Argument(..., help="Test set name."), root: Optional[Path] = ROOT,
                as_json: bool = JSON) -> None:
-    """Recompute every array's sha256 and compare with the manifest (exit 1 on a mismatch)."""
+    """Check every array, the card and every case's attributes against the manifest; one line
+    per problem (exit 1 if there is any)."""
     from synthzoo.datasets import verify
 
     try:
@@ -156,7 +163,11 @@ def verify_cmd(name: str = typer.Argument(..., help="Test set name."), root: Opt
     else:
         for r in rep["arrays"]:
             typer.echo(f"{'ok  ' if r['ok'] else 'FAIL'} {r['case']}/{r['array']}" + (f": {r['error']}" if not r["ok"] else ""))
-        typer.echo(f"{rep['name']}: {'verified' if rep['ok'] else 'CORRUPT'} ({len(rep['arrays'])} arrays)")
+        for p in rep["problems"]:
+            typer.echo(f"FAIL {p}")
+        n_bad = len(rep["problems"]) + sum(not r["ok"] for r in rep["arrays"])
+        typer.echo(f"{rep['name']}: {'verified' if rep['ok'] else f'CORRUPT, {n_bad} problem(s)'} "
+                   f"({len(rep['arrays'])} arrays, card and case attributes)")
     if not rep["ok"]:
         raise typer.Exit(1)
 
