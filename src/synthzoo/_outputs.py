@@ -97,13 +97,13 @@ def _check_one(t: Target, inputs: Sequence[Path], overwrite: bool) -> None:
             raise OutputError(f"{path}: lies inside the input {inp}; write outside it")
         if _inside(rin, real):
             raise OutputError(f"{path}: holds the input {inp}; choose another output name")
+    is_dir = path.is_dir()
+    if is_dir and not t.folder:
+        raise OutputError(f"{path}: is a folder; give a file name inside or beside it")
     check_suffix(path, t.suffixes)
     _check_parent(t)
     if not _exists(path):
         return
-    is_dir = path.is_dir()
-    if is_dir and not t.folder:
-        raise OutputError(f"{path}: is a folder; give a file name inside or beside it")
     if t.folder and path.exists() and not is_dir:
         raise OutputError(f"{path}: is a file; the {t.what} is a folder, give a new name")
     if is_dir and (t.own is None or not t.own(path)):

@@ -182,3 +182,16 @@ def test_overwrite_rebuilds_own_store(tiny_root, tmp_path):
     assert list(ds.open(NAME, tmp_path).cases) == [B]
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{NAME}.zarr"]
     assert ds.verify(NAME, tmp_path)["ok"]
+
+
+def test_figure_output_checked_before_reading(tiny_root, tmp_path):
+    (tmp_path / "fig.png").write_bytes(b"old figure")
+    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png"),
+             "exists; pass --overwrite")
+    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.jpg"),
+             "cannot write .jpg; valid: .png, .pdf, .svg")
+    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path), "is a folder")
+    assert (tmp_path / "fig.png").read_bytes() == b"old figure"
+    r = invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png", "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"

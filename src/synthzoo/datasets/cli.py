@@ -12,6 +12,7 @@ datasets_app = typer.Typer(help="Test sets of unseen contrasts (Zarr, read with 
 
 ROOT = typer.Option(None, "--root", help="Storage root (default: $SYNTHZOO_DATA/datasets or the user data folder).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def _fail(msg: str) -> None:
@@ -201,11 +202,14 @@ def memtest_cmd(
 
 @datasets_app.command("figure")
 def figure_cmd(name: str = typer.Argument(..., help="Test set name."), root: Optional[Path] = ROOT,
-               out: Path = typer.Option(Path("testset.png"), "--out")) -> None:
+               out: Path = typer.Option(Path("testset.png"), "--out"),
+               overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing figure.")) -> None:
     """Save a figure with one panel per contrast (image + label contours)."""
+    from synthzoo._outputs import check_output
     from synthzoo.datasets.figures import figure
 
     try:
+        check_output(out, suffixes=FIGURE_SUFFIXES, overwrite=overwrite, what="figure")
         typer.echo(str(figure(name, root, out)))
     except _errors() as exc:
         _fail(str(exc))
