@@ -195,3 +195,19 @@ def test_figure_output_checked_before_reading(tiny_root, tmp_path):
     r = invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png", "--overwrite")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_unreadable_root_and_case_group_metadata(copy_of):
+    root = copy_of(NAME)
+    store = root / f"{NAME}.zarr"
+    (store / A / "zarr.json").write_text("]")
+    rep = ds.verify(NAME, root)
+    assert any(p.startswith(f"{NAME}/{A}: case group unreadable") for p in rep["problems"])
+    assert {r["error"] for r in rep["arrays"] if r["case"] == A} == {
+        f"{NAME}/{A}/{k}: not checked: case group unreadable" for k in ("image", "labels", "mask")}
+    assert all(r["ok"] for r in rep["arrays"] if r["case"] != A)
+    (store / "zarr.json").write_text("{")
+    rep = ds.verify(NAME, root)
+    assert not rep["ok"] and any("not a readable Zarr group" in p for p in rep["problems"])
+    r = _verify_cli(root)
+    assert r.exit_code == 1 and "CORRUPT" in r.output

@@ -514,13 +514,14 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
     return TestSet(path, card, manifest, cases)
 
 
-def _verify_array(name: str, path: Path, g: Any, cname: str, key: str, info: dict) -> dict[str, Any]:
-    """One row of :func:`verify` for one array; never raises."""
+def _verify_array(name: str, path: Path, g: Any, cname: str, key: str, info: dict,
+                  unread: str = "case group missing") -> dict[str, Any]:
+    """One row of :func:`verify` for one array; never raises.  ``unread``: why ``g`` is None."""
     where = f"{name}/{cname}/{key}"
     row: dict[str, Any] = {"case": cname, "array": key, "ok": False}
     try:
         if g is None:
-            row["error"] = f"{where}: case group missing"
+            row["error"] = f"{where}: not checked: {unread}"
             return row
         try:
             arr = g[key]
@@ -599,16 +600,17 @@ def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
             problems.append(f"{name}: build settings do not match the manifest (now {_short(attrs.get('build'))})")
     listed = manifest["cases"]
     for cname, arrays in listed.items():
-        g = None
+        g, unread = None, "the store's root group is unreadable"
         if grp is not None:
             try:
                 g = grp[cname]
                 cattrs = dict(g.attrs)
             except KeyError:
                 problems.append(f"{name}/{cname}: case group missing from {path}")
+                unread = "case group missing"
             except Exception as exc:
                 problems.append(f"{name}/{cname}: case group unreadable: {_one_line(exc)}")
-                g = None
+                g, unread = None, "case group unreadable"
             else:
                 missing = [k for k in REQUIRED_ATTRS if k not in cattrs]
                 if missing:
@@ -624,7 +626,7 @@ def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
             problems.append(f"{name}/{cname}: the manifest lists no image and labels arrays")
             continue
         for key, info in arrays.items():
-            rows.append(_verify_array(name, path, g, cname, key, info if isinstance(info, dict) else {}))
+            rows.append(_verify_array(name, path, g, cname, key, info if isinstance(info, dict) else {}, unread))
     if grp is not None:
         try:
             extra = sorted(d.name for d in path.iterdir()
