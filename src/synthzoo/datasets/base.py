@@ -107,6 +107,10 @@ class TestSetBuilder:
     default_cases: ClassVar[int] = 1  # cases per contrast when none are asked for
     quick_size: ClassVar[int] = 32
     min_size: ClassVar[int] = 16
+    #: largest size the builder can make (``None``: bounded by memory only)
+    max_size: ClassVar[int | None] = None
+    #: peak working memory of ``write_case`` per output voxel (bytes; an upper estimate)
+    work_bytes_per_voxel: ClassVar[float] = 128.0
     #: base of the seeds this test set draws from (kept apart from training generator seeds)
     seed_base: ClassVar[int] = 10_000_000
 
@@ -125,10 +129,29 @@ class TestSetBuilder:
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         raise NotImplementedError
 
+    def case_voxels(self, size: int) -> int:
+        """Voxels of one case at ``size`` (default ``size ** dims``)."""
+        return int(size) ** self.dims
+
+    def estimate_bytes(self, size: int) -> int:
+        """Peak memory of building one case at ``size`` (bytes, an upper estimate)."""
+        return int(self.case_voxels(size) * self.work_bytes_per_voxel)
+
+    def stored_bytes(self, size: int) -> int:
+        """Disk space of one case at ``size`` before compression (image, labels, mask)."""
+        return self.case_voxels(size) * 6
+
     def check_size(self, size: int) -> int:
+        """``size`` if the builder can make it and one case fits in memory, else raise."""
+        from synthzoo._limits import check_memory
+
         size = int(size)
         if size < self.min_size:
             raise DatasetError(f"{self.name}: size {size} is too small; use at least {self.min_size}")
+        if self.max_size is not None and size > self.max_size:
+            raise DatasetError(f"{self.name}: size {size} is too large; valid: {self.min_size} to {self.max_size}")
+        check_memory(self.estimate_bytes(size), f"{self.name}: size {size}", error=DatasetError,
+                     hint=f"use a smaller --size (default {self.default_size})")
         return size
 
     def card(self, *, size: int, cases: int, seed: int, case_names: tuple[str, ...]) -> TestSetCard:

@@ -12,6 +12,7 @@ datasets_app = typer.Typer(help="Test sets of unseen contrasts (Zarr, read with 
 
 ROOT = typer.Option(None, "--root", help="Storage root (default: $SYNTHZOO_DATA/datasets or the user data folder).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def _fail(msg: str) -> None:
@@ -20,10 +21,11 @@ def _fail(msg: str) -> None:
 
 
 def _errors() -> tuple[type[Exception], ...]:
+    from synthzoo._outputs import OutputError
     from synthzoo._registry import PluginError, UnknownNameError
     from synthzoo.datasets.base import DatasetError
 
-    return (DatasetError, UnknownNameError, PluginError)
+    return (DatasetError, UnknownNameError, PluginError, OutputError)
 
 
 def _table(columns: list[str], rows: list[list]) -> None:
@@ -103,12 +105,12 @@ def build_cmd(
     name: str = typer.Argument(..., help="Test set name, or 'all'."),
     root: Optional[Path] = ROOT,
     size: Optional[int] = typer.Option(None, "--size", help="Size per side (voxels); default per test set."),
-    cases: int = typer.Option(1, "--cases", help="Cases per contrast."),
+    cases: Optional[int] = typer.Option(None, "--cases", help="Cases per contrast (default: the test set's own)."),
     seed: int = typer.Option(0, "--seed"),
     contrast: Optional[list[str]] = typer.Option(None, "--contrast", help="Only these contrasts (repeatable)."),
     workers: int = typer.Option(1, "--workers", help="Processes for slice-wise simulators (micro-CT)."),
     quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test), stored under ROOT/quick."),
-    force: bool = typer.Option(False, "--force", help="Rebuild an existing store."),
+    force: bool = typer.Option(False, "--overwrite", "--force", help="Rebuild an existing store of this test set (never a folder that is not one)."),
 ) -> None:
     """Build a test set (resumable: an interrupted build continues at the first unfinished case)."""
     import time
@@ -119,8 +121,14 @@ def build_cmd(
 
     if quick:  # as build_all(quick=True): tiny stores live apart from full-size ones
         root = Path(root if root is not None else default_root()) / "quick"
-    try:
+    from synthzoo.datasets.store import check_build
+
+    try:  # every build is checked before any work starts
         names = DATASETS.names() if name == "all" else [get_builder(name).name]
+        sizes = {n: size if size is not None else (get_builder(n).quick_size if quick else None) for n in names}
+        for n in names:
+            check_build(get_builder(n), root, size=sizes[n], cases=cases, seed=seed,
+                        contrasts=contrast)
     except _errors() as exc:
         _fail(str(exc))
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -133,8 +141,7 @@ def build_cmd(
                 bar.update(task, description=f"{n} {case}", completed=i, total=total)
 
             try:
-                s = size if size is not None else (get_builder(n).quick_size if quick else None)
-                path = build(n, root, size=s, cases=cases, seed=seed, force=force, workers=workers,
+                path = build(n, root, size=sizes[n], cases=cases, seed=seed, force=force, workers=workers,
                              contrasts=contrast, progress=progress)
             except _errors() as exc:
                 _fail(str(exc))
@@ -144,7 +151,8 @@ def build_cmd(
 @datasets_app.command("verify")
 def verify_cmd(name: str = typer.Argument(..., help="Test set name."), root: Optional[Path] = ROOT,
                as_json: bool = JSON) -> None:
-    """Recompute every array's sha256 and compare with the manifest (exit 1 on a mismatch)."""
+    """Check every array, the card and every case's attributes against the manifest; one line
+    per problem (exit 1 if there is any)."""
     from synthzoo.datasets import verify
 
     try:
@@ -156,7 +164,11 @@ def verify_cmd(name: str = typer.Argument(..., help="Test set name."), root: Opt
     else:
         for r in rep["arrays"]:
             typer.echo(f"{'ok  ' if r['ok'] else 'FAIL'} {r['case']}/{r['array']}" + (f": {r['error']}" if not r["ok"] else ""))
-        typer.echo(f"{rep['name']}: {'verified' if rep['ok'] else 'CORRUPT'} ({len(rep['arrays'])} arrays)")
+        for p in rep["problems"]:
+            typer.echo(f"FAIL {p}")
+        n_bad = len(rep["problems"]) + sum(not r["ok"] for r in rep["arrays"])
+        typer.echo(f"{rep['name']}: {'verified' if rep['ok'] else f'CORRUPT, {n_bad} problem(s)'} "
+                   f"({len(rep['arrays'])} arrays, card and case attributes)")
     if not rep["ok"]:
         raise typer.Exit(1)
 
@@ -190,11 +202,14 @@ def memtest_cmd(
 
 @datasets_app.command("figure")
 def figure_cmd(name: str = typer.Argument(..., help="Test set name."), root: Optional[Path] = ROOT,
-               out: Path = typer.Option(Path("testset.png"), "--out")) -> None:
+               out: Path = typer.Option(Path("testset.png"), "--out"),
+               overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing figure.")) -> None:
     """Save a figure with one panel per contrast (image + label contours)."""
+    from synthzoo._outputs import check_output
     from synthzoo.datasets.figures import figure
 
     try:
+        check_output(out, suffixes=FIGURE_SUFFIXES, overwrite=overwrite, what="figure")
         typer.echo(str(figure(name, root, out)))
     except _errors() as exc:
         _fail(str(exc))

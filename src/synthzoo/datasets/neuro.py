@@ -227,6 +227,7 @@ class NeuroContrasts(TestSetBuilder):
     default_cases = 2
     quick_size = 48
     min_size = 32
+    max_size = 240  # the grid is 240 / size mm, at least 1 mm (the anatomy's own resolution)
     seed_base = 20_000_000
 
     def plan(self, *, size: int, cases: int, seed: int) -> list[CaseSpec]:

@@ -5,7 +5,9 @@ Layout under a root folder::
     ROOT/NAME.zarr/                 a Zarr group; attrs: card, build (size, cases, seed), complete
         CASE/                       one group per case; attrs: spacing, axes, domain, contrast,
             image  labels  [mask] [brain]   simulator, parameters, seed, anatomy_source, license, sha256
-        manifest.json               sha256, shape, dtype of every array
+        manifest.json               sha256, shape, dtype of every array; sha256 of the canonical
+                                    JSON of every card field, the build settings and every case
+                                    attribute (``metadata``)
     ROOT/.NAME.zarr.partial/        the same while building (renamed when every case is done)
     ROOT/.NAME.lock                 held while building (pid inside)
 
@@ -22,15 +24,19 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from synthzoo._io import write_text
+from synthzoo._io import commit, write_text
 from synthzoo.datasets.base import REQUIRED_ATTRS, Case, CaseSpec, DatasetError, TestSetBuilder, TestSetCard
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the store layout (part of the build settings)
+MANIFEST_VERSION = 2  # 2: the manifest also covers the card, build settings and case attributes
+#: most cases a store may hold per contrast (a plan is made in memory before building)
+MAX_CASES_PER_CONTRAST = 1000
 ARRAY_KEYS = ("image", "labels", "mask", "brain")
 DTYPES = {"image": "float32", "labels": "uint8", "mask": "uint8", "brain": "uint8"}
 OPTIONAL_KEYS = ("mask", "brain")  # field-of-view mask; brain mask (a second target)
@@ -112,6 +118,42 @@ def array_sha256(arr: Any, *, where: str = "") -> str:
     return h.hexdigest()
 
 
+def canonical_sha256(value: Any) -> str:
+    """sha256 of ``value`` as canonical JSON (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def metadata_digest(card: dict, build: Any, cases: dict[str, dict]) -> dict[str, Any]:
+    """The manifest's ``metadata``: the sha256 of every card field, of the build settings
+    and of every attribute of every case (so a change is reported field by field)."""
+    return {"card": {k: canonical_sha256(v) for k, v in card.items()},
+            "build": canonical_sha256(build),
+            "cases": {c: {k: canonical_sha256(v) for k, v in a.items()} for c, a in cases.items()}}
+
+
+def diff_fields(where: str, what: str, values: dict, digests: dict) -> list[str]:
+    """One line per field of ``values`` that is changed, added or missing against ``digests``."""
+    out = []
+    for k in sorted(set(values) | set(digests)):
+        if k not in digests:
+            out.append(f"{where}: {what} {k!r} is not in the manifest (added: {_short(values[k])})")
+        elif k not in values:
+            out.append(f"{where}: {what} {k!r} is missing (the manifest lists it)")
+        elif canonical_sha256(values[k]) != digests[k]:
+            out.append(f"{where}: {what} {k!r} does not match the manifest (now {_short(values[k])})")
+    return out
+
+
+def _short(value: Any, n: int = 60) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
 def _fmt(sl: tuple[slice, ...]) -> str:
     return "[" + ", ".join(f"{s.start}:{s.stop}" for s in sl) + "]"
 
@@ -158,6 +200,82 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_store_of(path: Path, name: str, *, complete: bool = True) -> bool:
+    """Whether ``path`` is a Zarr group holding test set ``name`` (its card or build settings;
+    a partial build may not have them yet, but is then at most a bare group)."""
+    try:
+        d = json.loads((path / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return not complete and path.is_dir() and not any(path.iterdir())
+    attrs = d.get("attributes", {}) if isinstance(d, dict) else {}
+    card = attrs.get("card") if isinstance(attrs, dict) else None
+    if d.get("node_type") != "group":
+        return False
+    if isinstance(card, dict):
+        return card.get("name") == name
+    return not complete and (not attrs or "build" in attrs)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """A build checked before any work (:func:`check_build`): settings and store paths."""
+
+    name: str
+    size: int
+    settings: dict
+    final: Path
+    part: Path
+
+
+def _stored_settings(path: Path) -> Any:
+    import zarr
+
+    try:
+        return dict(zarr.open_group(str(path), mode="r").attrs).get("build")
+    except Exception:
+        return None
+
+
+def check_build(builder: TestSetBuilder, root: str | Path | None = None, *, size: int | None = None,
+                cases: int | None = None, seed: int = 0, contrasts: Sequence[str] | None = None) -> BuildPlan:
+    """Check a build before any work: ``root`` is a folder (or can be made), ``size`` and
+    ``cases`` are within the builder's range, memory and disk, the contrasts exist, and the
+    store and partial-build paths are this test set's own or free.  Raises
+    :class:`DatasetError` with one line."""
+    from synthzoo._limits import check_disk
+    from synthzoo._outputs import OutputError, check_output
+
+    name = builder.name
+    if root is not None and (Path(root).exists() or Path(root).is_symlink()) and not Path(root).is_dir():
+        raise DatasetError(f"{root}: not a folder; --root must be a folder (created if missing)")
+    size = builder.check_size(size if size is not None else builder.default_size)
+    cases = builder.default_cases if cases is None else int(cases)
+    if not 1 <= cases <= MAX_CASES_PER_CONTRAST:
+        raise DatasetError(f"{name}: --cases {cases}: valid: 1 to {MAX_CASES_PER_CONTRAST} per contrast")
+    if contrasts:
+        bad = [c for c in contrasts if c not in builder.contrasts]
+        if bad:
+            raise DatasetError(f"{name}: unknown contrast(s) {', '.join(bad)}; valid: {', '.join(builder.contrasts)}")
+        contrasts = [c for c in builder.contrasts if c in contrasts]
+    settings = {"size": size, "cases": int(cases), "seed": int(seed), "format": FORMAT_VERSION,
+                "contrasts": list(contrasts or builder.contrasts)}
+    final, part = store_path(name, root), partial_path(name, root)
+    try:  # never replace or write into a folder that is not this test set's store
+        check_output(final, folder=True, parents=True, overwrite=True, what=f"{name} test-set store",
+                     own=lambda p: _is_store_of(p, name))
+        if part.exists() or part.is_symlink():
+            check_output(part, folder=True, overwrite=True, what=f"partial {name} build",
+                         own=lambda p: _is_store_of(p, name, complete=False))
+    except OutputError as exc:
+        raise DatasetError(str(exc)) from None
+    if not (final.is_dir() and _stored_settings(final) == settings):  # else: nothing to build
+        n_cases = cases * len(settings["contrasts"])
+        check_disk(n_cases * builder.stored_bytes(size), final.parent,
+                   f"{name}: {n_cases} case(s) of size {size}", hint="use a smaller --size or --cases",
+                   error=DatasetError)
+    return BuildPlan(name, size, settings, final, part)
+
+
 def build(
     builder: TestSetBuilder,
     root: str | Path | None = None,
@@ -172,34 +290,22 @@ def build(
 ) -> Path:
     """Build ``builder``'s test set under ``root``; returns the store path.
 
-    Cases are written into ``.NAME.zarr.partial`` one by one (a case is marked complete last,
-    so an interrupted build resumes at the first incomplete case); when all are done the
-    manifest is written and the folder renamed to ``NAME.zarr``.  An existing complete store
-    built with the same size/cases/seed is returned as is; one built with other settings
-    raises unless ``force``.  ``contrasts`` restricts the build to some contrasts.
+    Everything is checked first (:func:`check_build`).  Cases are written into
+    ``.NAME.zarr.partial`` one by one (a case is marked complete last, so an interrupted
+    build resumes at the first incomplete case); when all are done the manifest is written
+    and the folder renamed to ``NAME.zarr``.  An existing complete store built with the same
+    size/cases/seed is returned as is; one built with other settings raises unless ``force``
+    (only ever this test set's own store is replaced).  ``contrasts`` restricts the build.
     """
     import zarr
 
-    name = builder.name
-    size = builder.check_size(size if size is not None else builder.default_size)
-    cases = builder.default_cases if cases is None else cases
-    if cases < 1:
-        raise DatasetError(f"{name}: cases must be at least 1, got {cases}")
-    if contrasts:
-        bad = [c for c in contrasts if c not in builder.contrasts]
-        if bad:
-            raise DatasetError(f"{name}: unknown contrast(s) {', '.join(bad)}; valid: {', '.join(builder.contrasts)}")
-        contrasts = [c for c in builder.contrasts if c in contrasts]
-    settings = {"size": size, "cases": int(cases), "seed": int(seed), "format": FORMAT_VERSION,
-                "contrasts": list(contrasts or builder.contrasts)}
-    final, part = store_path(name, root), partial_path(name, root)
+    plan = check_build(builder, root, size=size, cases=cases, seed=seed, contrasts=contrasts)
+    name, size, settings, final, part = plan.name, plan.size, plan.settings, plan.final, plan.part
+    cases = settings["cases"]
     root_dir = final.parent
     with _Lock(root_dir / f".{name}.lock"):
         if final.exists():
-            try:
-                old = dict(zarr.open_group(str(final), mode="r").attrs).get("build")
-            except Exception:
-                old = None
+            old = _stored_settings(final)
             if old == settings and not force:
                 return final
             if not force:
@@ -216,27 +322,28 @@ def build(
             except Exception:
                 same = False
             if not same:
-                shutil.rmtree(part)
+                shutil.rmtree(part)  # checked above: a partial build of this test set
         grp = zarr.open_group(str(part), mode="a", zarr_format=3)
         grp.attrs.update({"card": card.to_json(), "build": settings, "complete": False})
         for i, spec in enumerate(specs):
             if progress:
                 progress(spec.name, i, len(specs))
             _build_case(builder, grp, spec, size=size, workers=workers, progress=progress)
-        manifest = {"name": name, "format": FORMAT_VERSION, "cases": {}}
+        manifest = {"name": name, "format": FORMAT_VERSION, "manifest": MANIFEST_VERSION, "cases": {}}
+        case_attrs = {}
         for spec in specs:
             attrs = dict(grp[spec.name].attrs)
+            case_attrs[spec.name] = attrs
             manifest["cases"][spec.name] = {
                 k: {"sha256": attrs["sha256"][k], "shape": list(grp[spec.name][k].shape),
                     "dtype": str(grp[spec.name][k].dtype)} for k in ARRAY_KEYS if k in attrs["sha256"]}
+        stored = dict(zarr.open_group(str(part), mode="r").attrs)  # as read back, like verify
+        manifest["metadata"] = metadata_digest(stored["card"], stored["build"], case_attrs)
         write_text(part / "manifest.json", json.dumps(manifest, indent=1))
         grp.attrs["complete"] = True
-        if final.exists():  # force: move the old store aside only now that the new one is whole
-            old_dir = root_dir / f".{name}.zarr.old"
-            shutil.rmtree(old_dir, ignore_errors=True)
-            os.replace(final, old_dir)
-            shutil.rmtree(old_dir)
-        os.replace(part, final)
+        # force: the old store (checked above to be this test set's) is replaced only now
+        # that the new one is whole
+        commit(part, final)
         if progress:
             progress("done", len(specs), len(specs))
     return final
@@ -352,6 +459,15 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
     if not attrs.get("complete") or "card" not in attrs:
         raise DatasetError(f"{path}: store is not marked complete or has no card; rebuild it")
     card = TestSetCard.from_json(attrs["card"], where=f"{path}")
+    meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else None
+
+    def tampered(lines: list[str]) -> None:
+        if lines:
+            raise DatasetError(f"{lines[0]}; the store was changed after it was built: run `synthzoo "
+                               f"datasets verify {name}` for every problem, or rebuild it (--force)")
+
+    if meta is not None:
+        tampered(diff_fields(f"{name}/card", "field", attrs["card"], meta.get("card", {})))
     cases: dict[str, Case] = {}
     for cname, arrays in manifest["cases"].items():
         where = f"{name}/{cname}"
@@ -363,15 +479,21 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
         if missing:
             raise DatasetError(f"{where}: case attributes missing: {', '.join(missing)} "
                                f"(required: {', '.join(REQUIRED_ATTRS)})")
+        if meta is not None:
+            tampered(diff_fields(where, "attribute", cattrs, meta.get("cases", {}).get(cname, {})))
         lazy = {}
         for key in ARRAY_KEYS:
             if key not in arrays:
                 if key not in OPTIONAL_KEYS:
                     raise DatasetError(f"{where}: manifest lists no {key!r} array")
                 continue
-            if key not in g:
-                raise DatasetError(f"{where}: array {key!r} missing")
-            arr = g[key]
+            try:
+                arr = g[key]
+            except KeyError:
+                raise DatasetError(f"{where}: array {key!r} missing") from None
+            except Exception as exc:
+                raise DatasetError(f"{where}/{key}: array metadata (zarr.json) unreadable: {_one_line(exc)}; "
+                                   f"rebuild the store (--force)") from exc
             want = tuple(arrays[key]["shape"])
             if tuple(arr.shape) != want or str(arr.dtype) != arrays[key]["dtype"]:
                 raise DatasetError(f"{where}/{key}: shape {tuple(arr.shape)} {arr.dtype}, but the manifest "
@@ -396,27 +518,126 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
     return TestSet(path, card, manifest, cases)
 
 
-def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
-    """Recompute every array's sha256 and compare with the manifest.
+def _verify_array(name: str, path: Path, g: Any, cname: str, key: str, info: dict,
+                  unread: str = "case group missing") -> dict[str, Any]:
+    """One row of :func:`verify` for one array; never raises.  ``unread``: why ``g`` is None."""
+    where = f"{name}/{cname}/{key}"
+    row: dict[str, Any] = {"case": cname, "array": key, "ok": False}
+    try:
+        if g is None:
+            row["error"] = f"{where}: not checked: {unread}"
+            return row
+        try:
+            arr = g[key]
+        except KeyError:
+            row["error"] = f"{where}: array missing"
+            return row
+        except Exception as exc:
+            row["error"] = f"{where}: array metadata (zarr.json) unreadable: {_one_line(exc)}"
+            return row
+        want = (tuple(info.get("shape", ())), info.get("dtype"))
+        if (tuple(arr.shape), str(arr.dtype)) != want:
+            row["error"] = (f"{where}: shape {tuple(arr.shape)} {arr.dtype}, but the manifest says "
+                            f"{want[0]} {want[1]}")
+            return row
+        missing = [sl for sl in iter_chunks(arr) if not _chunk_file(path / cname / key, arr, sl).is_file()]
+        if missing:
+            row["error"] = (f"{where}: {len(missing)} chunk file(s) missing, first at {_fmt(missing[0])}")
+            return row
+        got = array_sha256(arr, where=where)
+        if got != info.get("sha256"):
+            row["error"] = (f"{where}: checksum mismatch: sha256 {got[:16]}..., "
+                            f"manifest {str(info.get('sha256'))[:16]}...")
+            return row
+        row["ok"] = True
+    except DatasetError as exc:
+        row["error"] = " ".join(str(exc).split())
+    except Exception as exc:
+        row["error"] = f"{where}: cannot be checked: {_one_line(exc)}"
+    return row
 
-    Returns ``{"name", "path", "ok", "arrays": [{"case", "array", "ok", "error"?}]}``; opening
-    errors (missing chunks, attributes, shapes) raise :class:`DatasetError`.
+
+def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
+    """Check a built test set against its manifest and report every problem found.
+
+    Every array's shape, dtype, chunk files and sha256, and (manifest version 2) every card
+    field, the build settings and every case attribute by the sha256 of its canonical JSON.
+    Returns ``{"name", "path", "ok", "arrays": [{"case", "array", "ok", "error"?}],
+    "problems": [one line per problem that is not an array's]}``.  Only a store that is not
+    there raises (:class:`DatasetError`); damage of any kind is reported, never raised.
     """
-    ts = open_testset(name, root)
     import zarr
 
-    grp = zarr.open_group(str(ts.path), mode="r")
-    rows = []
-    for cname, arrays in ts.manifest["cases"].items():
-        for key, info in arrays.items():
-            row: dict[str, Any] = {"case": cname, "array": key}
+    path = _locate(name, root)
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    try:
+        manifest = _read_manifest(path, name)
+    except DatasetError as exc:
+        problems.append(" ".join(str(exc).split()))
+        manifest = None
+    try:
+        grp = zarr.open_group(str(path), mode="r")
+        attrs = dict(grp.attrs)
+    except Exception as exc:
+        problems.append(f"{path}: not a readable Zarr group: {_one_line(exc)}")
+        grp, attrs = None, {}
+    if grp is not None:
+        if not attrs.get("complete"):
+            problems.append(f"{name}: store is not marked complete")
+        try:
+            TestSetCard.from_json(attrs.get("card") if isinstance(attrs.get("card"), dict) else {},
+                                  where=f"{name}/card")
+        except Exception as exc:
+            problems.append(" ".join(str(exc).split()) if isinstance(exc, DatasetError)
+                            else f"{name}/card: unreadable: {_one_line(exc)}")
+    if manifest is None:
+        return {"name": name, "path": str(path), "ok": False, "arrays": rows, "problems": problems}
+    meta = manifest.get("metadata")
+    if not isinstance(meta, dict):
+        problems.append(f"{name}: the manifest has no metadata checksums (built by an older synthzoo), so "
+                        f"the card and case attributes cannot be verified; rebuild with --force")
+        meta = None
+    elif grp is not None:
+        problems += diff_fields(f"{name}/card", "field", attrs.get("card") or {}, meta.get("card", {}))
+        if canonical_sha256(attrs.get("build")) != meta.get("build"):
+            problems.append(f"{name}: build settings do not match the manifest (now {_short(attrs.get('build'))})")
+    listed = manifest["cases"]
+    for cname, arrays in listed.items():
+        g, unread = None, "the store's root group is unreadable"
+        if grp is not None:
             try:
-                got = array_sha256(grp[cname][key], where=f"{name}/{cname}/{key}")
-                row["ok"] = got == info["sha256"]
-                if not row["ok"]:
-                    row["error"] = (f"{name}/{cname}/{key}: checksum mismatch: sha256 {got[:16]}..., "
-                                    f"manifest {info['sha256'][:16]}...")
-            except DatasetError as exc:
-                row["ok"], row["error"] = False, str(exc)
-            rows.append(row)
-    return {"name": name, "path": str(ts.path), "ok": all(r["ok"] for r in rows), "arrays": rows}
+                g = grp[cname]
+                cattrs = dict(g.attrs)
+            except KeyError:
+                problems.append(f"{name}/{cname}: case group missing from {path}")
+                unread = "case group missing"
+            except Exception as exc:
+                problems.append(f"{name}/{cname}: case group unreadable: {_one_line(exc)}")
+                g, unread = None, "case group unreadable"
+            else:
+                missing = [k for k in REQUIRED_ATTRS if k not in cattrs]
+                if missing:
+                    problems.append(f"{name}/{cname}: case attributes missing: {', '.join(missing)}")
+                if meta is not None:
+                    digests = meta.get("cases", {}).get(cname)
+                    if digests is None:
+                        problems.append(f"{name}/{cname}: the manifest has no metadata checksums for this case")
+                    else:
+                        problems += [p for p in diff_fields(f"{name}/{cname}", "attribute", cattrs, digests)
+                                     if not any(f"attribute {k!r} is missing" in p for k in missing)]
+        if not isinstance(arrays, dict) or not {"image", "labels"} <= set(arrays):
+            problems.append(f"{name}/{cname}: the manifest lists no image and labels arrays")
+            continue
+        for key, info in arrays.items():
+            rows.append(_verify_array(name, path, g, cname, key, info if isinstance(info, dict) else {}, unread))
+    if grp is not None:
+        try:
+            extra = sorted(d.name for d in path.iterdir()
+                           if d.is_dir() and (d / "zarr.json").is_file() and d.name not in listed)
+        except Exception as exc:
+            extra = []
+            problems.append(f"{path}: cannot list the case groups: {_one_line(exc)}")
+        problems += [f"{name}/{c}: case group not in the manifest" for c in extra]
+    ok = not problems and all(r["ok"] for r in rows)
+    return {"name": name, "path": str(path), "ok": ok, "arrays": rows, "problems": problems}

@@ -103,13 +103,14 @@ def predict_cmd(
     overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights."),
     spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size (mm) overriding the file's; PNG/TIFF default to the model's."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
 ) -> None:
-    """Segment an image with a pretrained model."""
+    """Segment an image with a pretrained model (every output is checked before inference)."""
     from synthzoo.zoo.predict import predict_file
 
     try:
         paths = predict_file(model, input, output, probabilities=probabilities, device=device,
-                             overlap=overlap, offline=offline, spacing=spacing)
+                             overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite)
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

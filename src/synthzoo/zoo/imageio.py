@@ -88,10 +88,17 @@ def _read_nifti(path: Path) -> Image:
     return Image(data, "nifti", spacing, {"affine": nii.affine, "header": nii.header, "shape": shape})
 
 
+def _squeeze(arr: np.ndarray) -> np.ndarray:
+    """Drop length-1 axes while more than two are left (a 1x1 image stays 2D, as in PNG)."""
+    while arr.ndim > 2 and 1 in arr.shape:
+        arr = np.squeeze(arr, axis=arr.shape.index(1))
+    return arr
+
+
 def _read_tiff(path: Path) -> Image:
     import tifffile
 
-    data = np.squeeze(tifffile.imread(str(path))).astype(np.float32)
+    data = _squeeze(tifffile.imread(str(path))).astype(np.float32)
     return Image(data, "tiff")
 
 
@@ -119,7 +126,7 @@ def _read_dicom(path: Path) -> Image:
         arr = _to_grey(arr)
     data = arr.astype(np.float32) * float(getattr(ds, "RescaleSlope", 1) or 1) + float(getattr(ds, "RescaleIntercept", 0) or 0)
     spacing = tuple(float(s) for s in ds.PixelSpacing) if "PixelSpacing" in ds else None
-    return Image(np.squeeze(data), "dicom", spacing, {"dataset": ds})
+    return Image(_squeeze(data), "dicom", spacing, {"dataset": ds})
 
 
 def _read_zarr(path: Path) -> Image:
@@ -132,7 +139,7 @@ def _read_zarr(path: Path) -> Image:
         arr, attrs, key = node["image"], {**dict(node.attrs), **dict(node["image"].attrs)}, "image"
     else:
         raise ImageFileError(f"{path}: Zarr store has no array and no 'image' array")
-    data = np.squeeze(np.asarray(arr[...])).astype(np.float32)
+    data = _squeeze(np.asarray(arr[...])).astype(np.float32)
     spacing = tuple(float(s) for s in attrs["spacing"])[-data.ndim:] if "spacing" in attrs else None
     return Image(data, "zarr", spacing, {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key})
 
@@ -142,36 +149,100 @@ _READERS = {"nifti": _read_nifti, "tiff": _read_tiff, "png": _read_png, "dicom":
 
 
 # --------------------------------------------------------------------------- writing
-def write_like(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "labels") -> Path:
+#: name endings of the formats a label map or probabilities can be written in
+OUTPUT_SUFFIXES = {".nii.gz": "nifti", ".nii": "nifti", ".tif": "tiff", ".tiff": "tiff", ".png": "png",
+                   ".dcm": "dicom", ".dicom": "dicom", ".zarr": "zarr"}
+FLOAT_FORMATS = ("nifti", "tiff", "zarr")
+#: the ``written_by`` attribute of Zarr outputs, which marks them as replaceable outputs
+WRITTEN_BY = "synthzoo predict"
+
+
+def output_format(path: str | Path, input_format: str, *, kind: str = "labels") -> str:
+    """The format an output at ``path`` is written in: named by its suffix, or the input's
+    format for a name without one.  Raises :class:`ImageFileError` for a format that cannot
+    hold this output (decided before any work, from the names alone)."""
+    path = Path(path)
+    name = path.name.lower()
+    fmt = next((f for suf, f in OUTPUT_SUFFIXES.items() if name.endswith(suf)), None)
+    if fmt is None:
+        if "." in path.name.lstrip("."):
+            raise ImageFileError(f"{path}: cannot write {''.join(path.suffixes)} files; valid: "
+                                 f"{', '.join(OUTPUT_SUFFIXES)} (or no extension: the input's format)")
+        fmt = input_format
+    if kind == "probabilities" and fmt not in FLOAT_FORMATS:
+        raise ImageFileError(f"{path}: probabilities need a float format; use .nii.gz, .tif or .zarr")
+    if fmt == "dicom" and input_format != "dicom":
+        raise ImageFileError(f"{path}: a DICOM label map needs a DICOM input (for its header)")
+    return fmt
+
+
+def is_output_store(path: str | Path, kind: str = "labels") -> bool:
+    """Whether ``path`` is a Zarr array this module wrote as ``kind`` (so it may be replaced
+    with ``--overwrite``); any other folder is never replaced."""
+    import json
+
+    meta = Path(path) / "zarr.json"
+    try:
+        d = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return False
+    attrs = d.get("attributes", {}) if isinstance(d, dict) else {}
+    return d.get("node_type") == "array" and attrs.get("kind") == kind and attrs.get("written_by") == WRITTEN_BY
+
+
+def output_target(path: str | Path, input_format: str, *, kind: str = "labels", option: str = "OUTPUT"):
+    """The :class:`~synthzoo._outputs.Target` for writing ``kind`` to ``path``."""
+    from synthzoo._outputs import Target
+
+    path = Path(path)
+    fmt = output_format(path, input_format, kind=kind)
+    return Target(path, folder=fmt == "zarr", what=f"{kind} {'store' if fmt == 'zarr' else 'file'}",
+                  own=(lambda p: is_output_store(p, kind)) if fmt == "zarr" else None, option=option)
+
+
+def check_writable(path: str | Path, array_shape: tuple[int, ...], ref: "Image", *, kind: str = "labels") -> str:
+    """Check that an array of ``array_shape`` can be written to ``path`` like ``ref``;
+    returns the format.  Called once the input is read, before inference."""
+    path = Path(path)
+    fmt = output_format(path, ref.format, kind=kind)
+    spatial = array_shape[1:] if kind == "probabilities" else array_shape
+    if fmt in ("png", "dicom") and len(spatial) != 2:
+        raise ImageFileError(f"{path}: {fmt.upper()} holds 2D images only, the input is {len(spatial)}D "
+                             f"{tuple(spatial)}; use .nii.gz, .tif or .zarr")
+    return fmt
+
+
+def writer(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "labels"):
+    """A function ``write(tmp)`` that writes ``array`` to the file or folder ``tmp`` in the
+    format ``path`` names (see :func:`write_like`); errors name ``path``."""
+    path = Path(path)
+    fmt = check_writable(path, array.shape, ref, kind=kind)
+
+    def write(tmp: Path) -> None:
+        try:
+            _WRITERS[fmt](tmp, array, ref, kind)
+        except ImageFileError:
+            raise
+        except Exception as exc:
+            raise ImageFileError(f"{path}: cannot write {fmt} ({type(exc).__name__}: {exc})") from exc
+
+    return write
+
+
+def write_like(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "labels",
+               overwrite: bool = False) -> Path:
     """Write ``array`` (a label map with ``ref``'s spatial shape, or probabilities with a
     leading class axis when ``kind="probabilities"``) to ``path`` in the format its suffix
-    names, with ``ref``'s geometry.  Written to a temporary name, then renamed."""
-    path = Path(path)
-    fmt = detect_format(path) if path.suffix or path.exists() else ref.format
-    if kind == "probabilities" and fmt in ("png", "dicom"):
-        raise ImageFileError(f"{path}: probabilities need a float format; use .nii.gz, .tif or .zarr")
-    if fmt == "dicom" and ref.format != "dicom":
-        raise ImageFileError(f"{path}: a DICOM label map needs a DICOM input (for its header)")
-    tmp = path.with_name(f".{path.name}.tmp{''.join(path.suffixes)}")
-    try:
-        _WRITERS[fmt](tmp, array, ref, kind)
-        if path.is_dir():
-            import shutil
+    names (no suffix: ``ref``'s format), with ``ref``'s geometry.
 
-            shutil.rmtree(path)
-        tmp.replace(path)
-    except ImageFileError:
-        raise
-    except Exception as exc:
-        raise ImageFileError(f"{path}: cannot write {fmt} ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if tmp.is_dir():
-            import shutil
+    The output policy of :mod:`synthzoo._outputs` applies: ``path`` is not ``ref``'s file,
+    not a folder other than a previous Zarr output of the same kind, and is replaced only
+    with ``overwrite``.  Written to a temporary name beside ``path``, then renamed."""
+    from synthzoo._outputs import check_outputs, write_outputs
 
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-    return path
+    target = output_target(path, ref.format, kind=kind)
+    check_outputs([target], inputs=[ref.path] if ref.path is not None else [], overwrite=overwrite)
+    return write_outputs({target.path: writer(path, array, ref, kind=kind)})[0]
 
 
 def _label_dtype(array: np.ndarray) -> np.dtype:
@@ -210,8 +281,6 @@ def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
 def _write_png(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     from PIL import Image as PILImage
 
-    if array.ndim != 2:
-        raise ImageFileError(f"{path}: PNG holds 2D images only, got shape {array.shape}")
     PILImage.fromarray(array.astype(_label_dtype(array))).save(path, format="PNG")
 
 
@@ -253,6 +322,7 @@ def _write_zarr(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     if ref.spacing is not None:
         attrs["spacing"] = list(ref.spacing)
     attrs["kind"] = kind
+    attrs["written_by"] = WRITTEN_BY
     z.attrs.update(attrs)
 
 

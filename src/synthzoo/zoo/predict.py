@@ -112,8 +112,8 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     dev = torch.device(device)
     model = model.to(dev).eval()
     sp = tuple(float(s) for s in spacing) if spacing is not None else (card.spacing,) * image.ndim
-    if len(sp) != image.ndim:
-        raise ValueError(f"spacing {sp} needs {image.ndim} entries")
+    if len(sp) != image.ndim or not all(math.isfinite(s) and s > 0 for s in sp):
+        raise ValueError(f"spacing {sp}: needs {image.ndim} finite entries > 0")
     x = torch.from_numpy(normalise(image, card.normalisation)).to(dev)
     if card.dims == 2 and image.ndim == 3:
         slices = x.movedim(-1, 0)[:, None]  # (Z, 1, X, Y)
@@ -139,29 +139,120 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     return out.numpy().astype(np.float32)
 
 
+DEVICES = "cpu, cuda, cuda:N or auto"
+
+
+def resolve_device(device: str) -> str:
+    """``device`` checked (``auto``: CUDA if available, else CPU); raises ``ValueError``
+    with one line for an unknown or unavailable device."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"--device {device!r}: unknown device; valid: {DEVICES}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device {device!r}: not supported; valid: {DEVICES}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda asked for but no CUDA device is available; use --device cpu")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise ValueError(f"--device {device!r}: only {n} CUDA device(s); valid: cuda:0 to cuda:{n - 1}")
+    return device
+
+
+def plan_grid(card: WeightCard, shape: Sequence[int], spacing: Sequence[float]) -> tuple[int, ...]:
+    """The grid an image of ``shape`` at ``spacing`` (mm) is segmented on: resampled to the
+    card's spacing (per slice for a 2D model on a 3D image)."""
+    size, sp = (shape[:2], spacing[:2]) if card.dims == 2 and len(shape) == 3 else (shape, spacing)
+    return tuple(max(1, round(n * s / card.spacing)) for n, s in zip(size, sp))
+
+
+def estimate_bytes(card: WeightCard, shape: Sequence[int], spacing: Sequence[float]) -> int:
+    """Peak memory of :func:`predict_array` (bytes, an upper estimate): the image and its
+    ``K``-class probabilities at full size, plus one resampled slice or volume with its
+    padded sum of weighted windows and a batch of windows through the network."""
+    k = card.n_classes
+    n = math.prod(int(s) for s in shape)
+    grid = plan_grid(card, shape, spacing)
+    padded = math.prod(max(g, p) for g, p in zip(grid, card.patch_size))
+    window = math.prod(card.patch_size)
+    return 4 * n * (3 + 2 * k) + 8 * n + 4 * padded * (4 + 2 * k) + 4 * 4 * window * 128
+
+
+def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[float], where: str) -> None:
+    """Raise ``ValueError`` unless ``spacing`` is finite and positive and resamples ``shape``
+    to a grid that is neither collapsed (fewer than 4 voxels on an axis that had more) nor
+    larger than the available memory."""
+    from synthzoo._limits import check_memory, positive_finite
+
+    if len(spacing) != len(shape):
+        raise ValueError(f"{where}: voxel size {tuple(spacing)} has {len(spacing)} entries for a "
+                         f"{len(shape)}D image; pass --spacing")
+    for s in spacing:
+        positive_finite(s, f"{where}: voxel size")
+    grid = plan_grid(card, shape, spacing)
+    sp = ", ".join(f"{s:g}" for s in spacing)
+    for n, g in zip(shape, grid):
+        if g < min(4, n):
+            raise ValueError(f"{where}: voxel size ({sp}) mm resamples the {'x'.join(map(str, shape))} image to "
+                             f"{'x'.join(map(str, grid))} voxels at the model's {card.spacing:g} mm; "
+                             f"pass the image's real voxel size with --spacing")
+    check_memory(estimate_bytes(card, shape, spacing),
+                 f"{where}: segmenting the {'x'.join(map(str, shape))} image at voxel size ({sp}) mm "
+                 f"(resampled to {'x'.join(map(str, grid))} at the model's {card.spacing:g} mm)",
+                 hint="crop the image or check --spacing")
+
+
 def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
                  overlap: float = 0.5, offline: bool = False,
-                 spacing: float | None = None) -> list[Path]:
+                 spacing: float | None = None, overwrite: bool = False) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.
 
     ``spacing`` (mm, isotropic) overrides the file's voxel size; files without one (PNG,
-    TIFF, Zarr without a ``spacing`` attribute) are taken to be at the card's spacing."""
-    from synthzoo.zoo.imageio import read_image, write_like
+    TIFF, Zarr without a ``spacing`` attribute) are taken to be at the card's spacing.
+
+    Everything is checked before inference (device, spacing, memory, and every output under
+    the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
+    previous output, existing outputs replaced only with ``overwrite``); both outputs are
+    written to temporary names and renamed together once both are complete."""
+    from synthzoo._limits import positive_finite
+    from synthzoo._outputs import check_outputs, write_outputs
+    from synthzoo.zoo.imageio import (ImageFileError, check_writable, detect_format, output_target,
+                                      read_image, writer)
     from synthzoo.zoo.models import create_model, get_card
 
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda asked for but no CUDA device is available; use --device cpu")
-    img = read_image(input)
+    device = resolve_device(device)
+    if not 0 <= overlap < 1:
+        raise ValueError(f"--overlap {overlap}: must be in [0, 1)")
+    if spacing is not None:
+        spacing = positive_finite(spacing, "--spacing")
     card = get_card(model_name)
+    input = Path(input)
+    if not input.exists():
+        raise ImageFileError(f"{input}: no such file")
+    in_fmt = detect_format(input)
+    targets = [output_target(output, in_fmt, kind="labels", option="OUTPUT")]
+    if probabilities is not None:
+        targets.append(output_target(probabilities, in_fmt, kind="probabilities", option="--probabilities"))
+    check_outputs(targets, inputs=[input], overwrite=overwrite)
+    img = read_image(input)
+    shape = img.data.shape
+    check_writable(output, shape, img)
+    if probabilities is not None:
+        check_writable(probabilities, (card.n_classes, *shape), img, kind="probabilities")
+    if spacing is not None:
+        sp, where = (spacing,) * img.data.ndim, f"--spacing {spacing:g}"
+    else:
+        sp, where = img.spacing or (card.spacing,) * img.data.ndim, f"{input}"
+    check_spacing(card, shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
-    sp = (float(spacing),) * img.data.ndim if spacing is not None else img.spacing
     prob = predict_array(model, card, img.data, spacing=sp, device=device, overlap=overlap)
     labels = prob.argmax(0)
-    paths = [write_like(output, labels, img)]
+    writes = {targets[0].path: writer(output, labels, img)}
     if probabilities is not None:
-        paths.append(write_like(probabilities, prob, img, kind="probabilities"))
-    return paths
+        writes[targets[1].path] = writer(probabilities, prob, img, kind="probabilities")
+    return write_outputs(writes)
