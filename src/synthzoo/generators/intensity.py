@@ -85,17 +85,29 @@ class GaussianMixture(Step):
     share an intensity (default: one class per label).  ``channels`` > 1 draws independent
     contrasts per channel.  ``zero_background`` pins class 0 to intensity 0 (e.g. for
     skull-stripped data); by default background is randomized like any class.
+
+    ``groups`` (one group index per class, e.g. the physical tissue of each anatomical label)
+    with ``p_grouped`` > 0: with that probability per sample, the classes of a group share
+    one mean and std (a contrast consistent per tissue, as real scanners give); otherwise
+    every class draws its own.
     """
 
     def __init__(self, *, means: SamplerLike = (25.0, 225.0), stds: SamplerLike = (5.0, 25.0),
                  classes: Sequence[int] | None = None, channels: int = 1,
-                 zero_background: bool = False) -> None:
+                 zero_background: bool = False, groups: Sequence[int] | None = None,
+                 p_grouped: float = 0.0) -> None:
         super().__init__()
         self.means = as_sampler(means, name="means")
         self.stds = as_sampler(stds, name="stds")
         self.classes = None if classes is None else [int(c) for c in classes]
         self.channels = int(channels)
         self.zero_background = bool(zero_background)
+        if not 0.0 <= p_grouped <= 1.0:
+            raise ValueError(f"p_grouped is a probability in [0, 1], got {p_grouped}")
+        if p_grouped > 0 and groups is None:
+            raise ValueError("p_grouped > 0 needs groups (one group index per class)")
+        self.groups = None if groups is None else [int(c) for c in groups]
+        self.p_grouped = float(p_grouped)
 
     def _n_classes(self, n_labels: int) -> int:
         if self.classes is None:
@@ -109,6 +121,13 @@ class GaussianMixture(Step):
         shape = (geom.batch, self.channels, K)
         means = self.means.sample(shape, generator=generator)
         stds = self.stds.sample(shape, generator=generator).abs()
+        if self.groups is not None and self.p_grouped > 0:
+            if len(self.groups) < K:
+                raise ValueError(f"groups maps {len(self.groups)} classes, need {K}")
+            idx = torch.as_tensor(self.groups[:K], device=means.device).expand(shape)
+            use = torch.rand((geom.batch, 1, 1), generator=generator, device=generator.device) < self.p_grouped
+            means = torch.where(use, torch.gather(means, 2, idx), means)
+            stds = torch.where(use, torch.gather(stds, 2, idx), stds)
         if self.zero_background:
             means[..., 0] = 0
             stds[..., 0] = 0

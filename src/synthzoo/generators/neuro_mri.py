@@ -11,7 +11,8 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
 * ``synthseg-20`` (default): the whole-head label maps of SynthSeg's 15 training subjects
   (held-out subjects 16-20 are never read).  Every one of the 54 labels -- brain structures,
   skull, scalp, eyes, soft tissue -- gets its own random intensity, so a network learns to
-  ignore the head.  The target comes from the source's look-up table ``target=``: ``tissue``
+  ignore the head (with probability ``p_grouped`` per sample, labels of one physical tissue
+  share an intensity instead, a tissue-consistent contrast as scanners give).  The target comes from the source's look-up table ``target=``: ``tissue``
   (background, CSF, GM, WM; deep grey structures count as GM, ventricles as CSF) or ``brain``
   (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).
 * ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
@@ -63,6 +64,7 @@ class NeuroMRI(Generator):
         spacing: float = 1.0,
         means: SamplerLike = (25.0, 225.0),
         stds: SamplerLike = (5.0, 25.0),
+        p_grouped: float = 0.5,
         rotation: SamplerLike = 15.0,
         scaling: SamplerLike = (0.8, 1.2),
         shear: SamplerLike = 0.012,
@@ -92,7 +94,10 @@ class NeuroMRI(Generator):
             n_labels = len(source.label_values)
             physical = list(getattr(source, "physical", ()))
         if contrast == "random":
-            intensity = GaussianMixture(means=means, stds=stds)
+            kinds = sorted(set(physical))
+            groups = [kinds.index(p) for p in physical] if len(physical) == n_labels else None
+            intensity = GaussianMixture(means=means, stds=stds, groups=groups,
+                                        p_grouped=p_grouped if groups else 0.0)
         else:
             if len(physical) != n_labels:
                 raise ValueError(f"contrast {contrast!r} needs the physical tissue of every label; "
