@@ -129,3 +129,21 @@ def test_normalize_to_unit_range():
     out, _ = run(Normalize(), State(blocks((8, 8)), img))
     flat = out.image.flatten(2)
     assert torch.allclose(flat.amin(-1), torch.zeros(2, 2)) and torch.allclose(flat.amax(-1), torch.ones(2, 2))
+
+
+def test_gaussian_mixture_groups_share_intensities_in_grouped_samples():
+    from synthzoo.generators.base import Geometry
+    from synthzoo.generators.intensity import GaussianMixture
+
+    groups = [0, 1, 1, 2, 2, 2]
+    gm = GaussianMixture(groups=groups, p_grouped=0.5)
+    geom = Geometry(400, (4, 4), 6, torch.device("cpu"), (1.0, 1.0))
+    m = gm.sample_params(geom, generator=torch.Generator().manual_seed(0))["means"][:, 0]
+    shared = (m[:, 1] == m[:, 2]) & (m[:, 3] == m[:, 4]) & (m[:, 4] == m[:, 5])
+    assert 0.4 < shared.float().mean() < 0.6  # about half the samples are grouped
+    assert not (m[~shared][:, 1] == m[~shared][:, 2]).any()  # the others draw per class
+    assert (m[shared][:, 0] != m[shared][:, 1]).all()  # groups still differ from each other
+    never = GaussianMixture(groups=groups, p_grouped=0.0).sample_params(geom, generator=torch.Generator().manual_seed(0))
+    assert not (never["means"][:, 0, 1] == never["means"][:, 0, 2]).any()
+    with pytest.raises(ValueError, match="p_grouped > 0 needs groups"):
+        GaussianMixture(p_grouped=0.3)

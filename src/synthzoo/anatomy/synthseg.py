@@ -9,7 +9,7 @@ Files are fetched and verified by :func:`synthzoo._fetch.fetch_file` (cache, mir
 such as ``$SYNTHZOO_MIRROR``, then the pinned upstream URLs; sha256 from the manifest
 ``synthseg-20.json`` in this package).  Each file is decompressed once into a compact cache
 entry: ``uint8`` label indices, RAS+, cropped to the head's bounding box (``.npy``, about 10 MB
-a subject, memory-mapped), so drawing slices or crops costs no NIfTI decoding.
+a subject), so drawing slices or crops costs no NIfTI decoding.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _compact(source: SynthSeg20, subject: str, offline: bool) -> np.ndarray:
         vol = source.decode(source.raw_file(subject, offline=offline))
         atomic_write(path, lambda p: np.save(p, vol))
     try:
-        vol = np.load(path, mmap_mode="r")
+        vol = np.load(path)  # read whole (~10 MB): a memory map would break if the file were replaced
     except Exception:
         path.unlink(missing_ok=True)  # a damaged cache entry (the raw file stays verified)
         return _compact.__wrapped__(source, subject, offline)
