@@ -205,6 +205,26 @@ def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[floa
                  hint="crop the image or check --spacing")
 
 
+def to_canonical(img, spacing: Sequence[float], card: WeightCard):
+    """A 3D NIfTI volume for a 2D model, reoriented to RAS+ by its affine so that slices are
+    taken along the axis the model was trained on (axial, the last RAS axis), whatever the
+    storage order; returns ``(data, spacing, back)`` where ``back`` maps an array on the RAS
+    grid back to the input's voxel order.  Other inputs pass through unchanged."""
+    affine = img.meta.get("affine") if img.format == "nifti" else None
+    if affine is None or img.data.ndim != 3 or card.dims != 2:
+        return img.data, tuple(spacing), lambda a: a
+    from nibabel import orientations as no
+
+    ornt = no.io_orientation(affine)
+    ras = no.axcodes2ornt("RAS")
+    fwd, inv = no.ornt_transform(ornt, ras), no.ornt_transform(ras, ornt)
+    sp = [0.0] * 3
+    for axis, (new, _) in enumerate(fwd):
+        sp[int(new)] = float(spacing[axis])
+    data = np.ascontiguousarray(no.apply_orientation(img.data, fwd))
+    return data, tuple(sp), lambda a: np.ascontiguousarray(no.apply_orientation(a, inv))
+
+
 def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
                  overlap: float = 0.5, offline: bool = False,
@@ -250,7 +270,9 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
         sp, where = img.spacing or (card.spacing,) * img.data.ndim, f"{input}"
     check_spacing(card, shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
-    prob = predict_array(model, card, img.data, spacing=sp, device=device, overlap=overlap)
+    data, sp, back = to_canonical(img, sp, card)
+    prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap)
+    prob = np.stack([back(p) for p in prob])
     labels = prob.argmax(0)
     writes = {targets[0].path: writer(output, labels, img)}
     if probabilities is not None:
