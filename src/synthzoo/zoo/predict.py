@@ -97,14 +97,40 @@ def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 
 
 @torch.no_grad()
+def whole(model: torch.nn.Module, image: torch.Tensor, *, divisor: int = 1) -> torch.Tensor:
+    """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)`` in one pass of a
+    fully convolutional ``model`` (zero padded to a multiple of ``divisor``, then cropped)."""
+    spatial = tuple(image.shape[2:])
+    padded = tuple(math.ceil(s / divisor) * divisor for s in spatial)
+    pad: list[int] = []
+    for s, t in reversed(list(zip(spatial, padded))):
+        pad += [(t - s) // 2, t - s - (t - s) // 2]
+    prob = model(F.pad(image, pad)).softmax(1)
+    crop = tuple(slice((t - s) // 2, (t - s) // 2 + s) for s, t in zip(spatial, padded))
+    return prob[(slice(None), slice(None)) + crop]
+
+
+#: ``predict_array(mode="auto")`` segments a 2D slice in one pass when its (resampled) area is
+#: at most this many patches (bounded memory; fewer voxels than overlapping windows);
+#: larger images use sliding windows
+WHOLE_MAX_PATCHES = 6
+SLICE_BATCH = 8  # slices of a volume segmented together by a 2D model
+
+
+@torch.no_grad()
 def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *,
                   spacing: Sequence[float] | None = None, device: str = "cpu",
-                  overlap: float = 0.5) -> np.ndarray:
+                  overlap: float = 0.5, mode: str = "auto") -> np.ndarray:
     """Probabilities ``float32 (K, *image.shape)`` for a 2D or 3D ``image``.
 
     ``spacing`` (mm per axis) is the image's voxel size; ``None`` assumes the card's spacing
     (no resampling).  The image is normalised as the card says, resampled to the card's
-    spacing, segmented with sliding windows, and the probabilities resampled back."""
+    spacing, segmented, and the probabilities resampled back.  ``mode``: ``"sliding"``
+    (Gaussian-blended windows of the card's patch size), ``"whole"`` (one pass per image or
+    slice) or ``"auto"`` (whole for 2D slices up to ``WHOLE_MAX_PATCHES`` patches in area,
+    sliding otherwise).  A 2D model on a volume segments ``SLICE_BATCH`` slices at a time."""
+    if mode not in ("auto", "sliding", "whole"):
+        raise ValueError(f"mode {mode!r}: valid: auto, sliding, whole")
     if image.ndim not in (2, 3):
         raise ValueError(f"expected a 2D or 3D image, got shape {image.shape}")
     if image.ndim < card.dims:
@@ -124,11 +150,17 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     size = slices.shape[2:]
     target = [max(1, round(n * s / card.spacing)) for n, s in zip(size, sp2)]
     div = getattr(model, "divisor", lambda: 1)()
+    if mode == "auto":
+        area = math.prod(target) / math.prod(card.patch_size)
+        mode = "whole" if card.dims == 2 and area <= WHOLE_MAX_PATCHES else "sliding"
     probs = []
-    for k in range(slices.shape[0]):
-        xi = _resize(slices[k : k + 1], target)
-        p = sliding_window(model, xi, card.patch_size, n_classes=card.n_classes, overlap=overlap,
-                           divisor=div)
+    for k in range(0, slices.shape[0], SLICE_BATCH):
+        xi = _resize(slices[k : k + SLICE_BATCH], target)
+        if mode == "whole":
+            p = whole(model, xi, divisor=div)
+        else:
+            p = sliding_window(model, xi, card.patch_size, n_classes=card.n_classes, overlap=overlap,
+                               divisor=div)
         p = _resize(p, size)
         probs.append((p / p.sum(1, keepdim=True).clamp_min(1e-8)).cpu())
     out = torch.cat(probs)  # (S, K, *size)
