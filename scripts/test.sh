@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-. .venv/bin/activate
+. scripts/env.sh  # the venv, and the anatomy mirror where the workspace has one
 python -m pytest -q "$@"
