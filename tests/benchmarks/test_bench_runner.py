@@ -90,3 +90,31 @@ def test_unknown_names_and_bad_records(root, tmp_path):
     bad.write_text('{"a": 1}\n')  # a row of no schema version: not a valid record
     with pytest.raises(RecordError, match="records.jsonl:1: schema_version None is not supported; valid: 1"):
         read_records(bad)
+
+
+def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
+    """A 'zyx' case (fluorescence, micro-CT) goes to a 2D model with z last (yx planes, yx
+    spacing first) and comes back in the case's own axis order."""
+    from types import SimpleNamespace
+
+    import dask.array as da
+    import numpy as np
+
+    import synthzoo.zoo.predict as predict
+
+    img = np.random.default_rng(0).random((3, 5, 7)).astype(np.float32)  # z, y, x
+    seen = {}
+
+    def fake(model, card, image, *, spacing, device):
+        seen["shape"], seen["spacing"] = image.shape, tuple(spacing)
+        fg = (image > 0.5).astype(np.float32)
+        return np.stack([1 - fg, fg])
+
+    monkeypatch.setattr(predict, "predict_array", fake)
+    case = SimpleNamespace(name="c0", attrs={"axes": "zyx", "spacing": [0.75, 0.25, 0.25]},
+                           image=da.from_array(img), spacing=(0.75, 0.25, 0.25))
+    pred = runner._zoo_predict(None, SimpleNamespace(dims=2), case, "cpu")
+    assert seen == {"shape": (5, 7, 3), "spacing": (0.25, 0.25, 0.75)}
+    assert pred.shape == img.shape and np.array_equal(pred, (img > 0.5).astype(np.uint8))
+    with pytest.raises(BenchmarkError, match="'zyx' for 2D models; case has 'zyx'"):
+        runner._zoo_predict(None, SimpleNamespace(dims=3), case, "cpu")

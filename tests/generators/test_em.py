@@ -90,3 +90,26 @@ def test_samples_do_not_depend_on_the_rest_of_the_batch():
 
     alone = gen.apply(labels[:1], params=[first(p) for p in params]).image
     assert torch.allclose(alone[0], both[0], atol=1e-5)
+
+
+def test_tem_contrast_is_fixed_and_random_varies():
+    from synthzoo.generators.em import ClassIntensity
+
+    from gen_helpers import check_contrast_option
+
+    check_contrast_option("em", "tem", ClassIntensity, "means",
+                          targets="cytoplasm-membrane-mitochondrion-vesicle")
+
+
+def test_cells_targets_match_the_em_cells_test_set():
+    from synthzoo.datasets import get_builder
+
+    gen, ts = create("em", targets="cytoplasm-membrane-mitochondrion-vesicle"), get_builder("em-cells")
+    assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)
+    lab = gen.default_labels(batch=1, size=48, dims=2, generator=torch.Generator().manual_seed(0))
+    lab[0, 0, :4] = 0  # some extracellular space
+    s = gen(lab, generator=torch.Generator().manual_seed(0))
+    assert set(s.labels.unique().tolist()) <= {0, 1, 2, 3}
+    assert gen.target_lut.tolist() == [0, 1, 2, 3] + [0] * gen.n_cytoplasm  # extracellular, cytoplasm -> 0
+    with pytest.raises(ValueError, match="unknown EM targets 'x'; valid: all, cytoplasm-membrane"):
+        create("em", targets="x")

@@ -85,3 +85,18 @@ def test_max_objects_is_respected_and_validated():
     assert int(lab.max()) <= 20
     with pytest.raises(ValueError, match="max_objects"):
         create("fluorescence", max_objects=0)
+
+
+def test_widefield_contrast_is_fixed_and_random_varies():
+    from synthzoo.generators.intensity import GaussianMixture
+
+    from gen_helpers import check_contrast_option
+
+    check_contrast_option("fluorescence", "widefield", GaussianMixture, "means")
+
+
+def test_domain_and_labels_match_the_fluorescence_nuclei_test_set():
+    from synthzoo.datasets import get_builder
+
+    gen, ts = create("fluorescence"), get_builder("fluorescence-nuclei")
+    assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)

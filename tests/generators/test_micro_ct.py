@@ -110,3 +110,19 @@ def test_pore_matrix_inclusion_targets_merge_the_solid_phases():
     assert s.labels[0, 0, :, 0].tolist() == [0, 1, 1, 1, 2]
     with pytest.raises(ValueError, match="phases, pore-matrix-inclusion"):
         create("micro-ct", targets="solid")
+
+
+def test_fixed_contrast_is_fixed_and_random_varies():
+    from synthzoo.generators.micro_ct import Attenuation
+
+    from gen_helpers import check_contrast_option
+
+    check_contrast_option("micro-ct", "fixed", Attenuation, "means", targets="pore-matrix-inclusion",
+                          placement=("z_centre", "z_extent"))  # where streaks lie along z (3D)
+
+
+def test_pore_targets_match_the_micro_ct_pores_test_set():
+    from synthzoo.datasets import get_builder
+
+    gen, ts = create("micro-ct", targets="pore-matrix-inclusion"), get_builder("micro-ct-pores")
+    assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)

@@ -97,3 +97,34 @@ def test_default_labels_have_layers_on_top_and_all_structures():
 def test_unknown_option_is_a_clear_error():
     with pytest.raises(TypeError, match="ultrasound: .*speckle_size.*BMode"):
         create("ultrasound", speckle_size=3)
+
+
+def test_fixed_contrast_is_fixed_and_random_varies():
+    from gen_helpers import check_contrast_option
+
+    check_contrast_option("ultrasound", "fixed", BMode, "echo", positive=True, targets="lesions")
+
+
+@pytest.mark.parametrize("contrast", ["random", "fixed"])
+def test_lesion_targets_mean_what_the_test_set_means(contrast):
+    """targets="lesions": the ultrasound-phantoms label set; hypoechoic lesions darker than the
+    background, hyperechoic brighter, cysts darkest."""
+    from synthzoo.datasets import get_builder
+
+    gen, ts = create("ultrasound", targets="lesions", contrast=contrast), get_builder("ultrasound-phantoms")
+    assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)
+    diffs = {1: [], 2: [], 3: []}
+    for seed in range(4):
+        labels = gen.default_labels(batch=4, size=96, dims=2, generator=torch.Generator().manual_seed(seed))
+        s = gen(labels, generator=torch.Generator().manual_seed(seed))
+        for b in range(4):
+            inside = s.image[b] > 0
+            bg = s.image[b][(s.labels[b] == 0) & inside].median()
+            for k in diffs:
+                m = (s.labels[b] == k) & inside
+                if int(m.sum()) > 30:
+                    diffs[k].append(float(s.image[b][m].median() - bg))
+    assert all(diffs.values()), diffs
+    assert max(diffs[1]) < 0 < min(diffs[2]) and max(diffs[3]) < 0, diffs
+    with pytest.raises(ValueError, match="unknown ultrasound targets 'x'; valid: tissues, lesions"):
+        create("ultrasound", targets="x")

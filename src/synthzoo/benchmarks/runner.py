@@ -153,10 +153,17 @@ def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
     from synthzoo.zoo.predict import predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
-    if axes not in ("xyz", "yx"):
-        raise BenchmarkError(f"{case.name}: zoo models expect 'xyz' (or 2D) axes, case has {axes!r}")
+    zyx_2d = axes == "zyx" and card.dims == 2  # 2D models segment the yx planes, slice by slice
+    if axes not in ("xyz", "yx") and not zyx_2d:
+        raise BenchmarkError(f"{case.name}: zoo models expect 'xyz' (or 2D) axes, or 'zyx' for "
+                             f"2D models; case has {axes!r}")
     img = np.asarray(case.image.compute(), np.float32)
-    prob = predict_array(model, card, img, spacing=case.spacing, device=device)
+    spacing = case.spacing
+    if zyx_2d:  # predict_array slices a 3D image along its last axis: put z last
+        img, spacing = np.moveaxis(img, 0, -1), (*spacing[1:], spacing[0])
+    prob = predict_array(model, card, img, spacing=spacing, device=device)
+    if zyx_2d:
+        prob = np.moveaxis(prob, -1, 1)  # (K, y, x, z) -> (K, z, y, x)
     return prob.argmax(0).astype(np.uint8)
 
 

@@ -20,6 +20,14 @@ half-thickness U(0.6, 2.5) voxels, intensities membrane U(0, 0.3), cytoplasm U(0
 mitochondrion U(0.2, 0.6), vesicle U(0.3, 0.9), extracellular U(0.5, 1); texture std U(0.05,
 0.35); in-plane blur U(0, 1); section thickness U(1, 5) sections (3D); drift std U(0, 0.25);
 electron dose LogUniform(10, 2000); Gaussian noise U(0, 0.06).
+
+``targets="cytoplasm-membrane-mitochondrion-vesicle"`` gives the label set of the ``em-cells``
+test set, whose sections have no extracellular class: extracellular space counts as class 0
+(cytoplasm, i.e. "neither membrane nor organelle") there.
+
+``contrast="tem"`` is the narrow baseline: the same labels and spatial augmentation, but one
+fixed TEM-like look (:data:`TEM`: class brightness +-10 % per sample, one texture, blur, drift
+and noise level) instead of randomized ones.
 """
 
 from __future__ import annotations
@@ -38,6 +46,17 @@ from synthzoo.generators.spatial import RandomSpatial
 
 EXTRACELLULAR, MEMBRANE, MITOCHONDRION, VESICLE, CYTOPLASM = range(5)
 LABEL_NAMES = ("extracellular", "membrane", "mitochondrion", "vesicle", "cytoplasm")
+#: Target label sets: every class, or the ``em-cells`` test set's (extracellular merged into 0).
+TARGETS = {"all": (LABEL_NAMES, (0, 1, 2, 3, 4)),
+           "cytoplasm-membrane-mitochondrion-vesicle":
+               (("cytoplasm", "membrane", "mitochondrion", "vesicle"), (0, 1, 2, 3, 0))}
+#: The one fixed look of the narrow baseline (``contrast="tem"``): bright cytoplasm, dark
+#: membranes; class means +-10 % per sample, every other intensity option fixed.
+TEM = {"membrane_mean": (0.135, 0.165), "cytoplasm_mean": (0.63, 0.77),
+       "mitochondrion_mean": (0.315, 0.385), "vesicle_mean": (0.45, 0.55),
+       "extracellular_mean": (0.765, 0.935), "stds": 0.02, "texture": 0.15, "blur_sigma": 0.5,
+       "thickness": 2.0, "drift": 0.05, "bias_std": 0.1, "dose": 300.0, "noise_std": 0.02}
+CONTRASTS = ("random", "tem")
 
 
 class ClassIntensity(Step):
@@ -149,7 +168,7 @@ class ElectronMicroscopy(Generator):
     """Electron microscopy of cells (warped Voronoi cells, dark membranes, organelles), 2D and 3D."""
 
     name = "em"
-    domain = "electron-microscopy"
+    domain = "em"  # the domain of the em-cells test set
     dims = (2, 3)
     description = ("Electron microscopy: Voronoi cells, dark membranes, organelles, "
                    "section blur, drift, noise")
@@ -181,9 +200,22 @@ class ElectronMicroscopy(Generator):
         bias_std: SamplerLike = (0.0, 0.3),
         dose: SamplerLike = LogUniform(10.0, 2000.0),
         noise_std: SamplerLike = (0.0, 0.06),
+        targets: str = "all",
+        contrast: str = "random",
     ) -> None:
         if n_cytoplasm < 1:
             raise ValueError(f"n_cytoplasm must be >= 1, got {n_cytoplasm}")
+        if targets not in TARGETS:
+            raise ValueError(f"unknown EM targets {targets!r}; valid: {', '.join(TARGETS)}")
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
+        if contrast == "tem":
+            t = TEM
+            membrane_mean, cytoplasm_mean = t["membrane_mean"], t["cytoplasm_mean"]
+            mitochondrion_mean, vesicle_mean = t["mitochondrion_mean"], t["vesicle_mean"]
+            extracellular_mean, stds, texture = t["extracellular_mean"], t["stds"], t["texture"]
+            blur_sigma, thickness, drift = t["blur_sigma"], t["thickness"], t["drift"]
+            bias_std, dose, noise_std = t["bias_std"], t["dose"], t["noise_std"]
         n_labels = CYTOPLASM + n_cytoplasm
         means = [extracellular_mean, membrane_mean, mitochondrion_mean, vesicle_mean]
         means += [cytoplasm_mean] * n_cytoplasm
@@ -201,10 +233,13 @@ class ElectronMicroscopy(Generator):
             Noise(std=noise_std),
             Normalize(),
         ]
-        lut = list(range(CYTOPLASM)) + [CYTOPLASM] * n_cytoplasm
-        super().__init__(steps, n_labels=n_labels, label_names=LABEL_NAMES, target_lut=lut,
+        names, classes = TARGETS[targets]
+        lut = list(classes) + [classes[CYTOPLASM]] * (n_cytoplasm - 1)
+        super().__init__(steps, n_labels=n_labels, label_names=names, target_lut=lut,
                          spacing=spacing)
         self.n_cytoplasm = int(n_cytoplasm)
+        self.targets = targets
+        self.contrast = contrast
         self.cell_size = as_sampler(cell_size, name="cell_size")
         self.membrane = as_sampler(membrane, name="membrane")
         self.organelles = as_sampler(organelles, name="organelles")
@@ -258,7 +293,7 @@ class ElectronMicroscopy(Generator):
 
     def config(self) -> dict:
         cfg = super().config()
-        cfg.update(n_cytoplasm=self.n_cytoplasm,
+        cfg.update(n_cytoplasm=self.n_cytoplasm, targets=self.targets, contrast=self.contrast,
                    labels={"cell_size": self.cell_size.to_dict(), "membrane": self.membrane.to_dict(),
                            "organelles": self.organelles.to_dict()})
         return cfg

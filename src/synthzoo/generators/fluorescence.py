@@ -17,6 +17,10 @@ Defaults (all overridable with a number, a ``(low, high)`` pair or a sampler): o
 U(0.2, 1), heterogeneity std U(0, 0.5) on a grid of 1/6 the size, PSF sigma_xy U(0.3, 2)
 voxels with sigma_z = sigma_xy x U(2, 4), background U(0, 0.3), illumination std U(0, 0.3),
 photons at intensity 1 LogUniform(5, 1000), read noise std U(0, 3) photons.
+
+``contrast="widefield"`` is the narrow baseline: the same labels and spatial augmentation, but
+one fixed widefield microscope (:data:`WIDEFIELD`: object brightness 0.6 +-10 % per nucleus,
+one PSF, background, illumination and noise level) instead of randomized ones.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.shapes import jittered_centres, paint_ellipsoids, warp_coords
 from synthzoo.generators.spatial import RandomSpatial
+
+#: The one fixed microscope of the narrow baseline (``contrast="widefield"``): every intensity,
+#: PSF and noise option fixed, the object brightness 0.6 +- 10 % per nucleus.
+WIDEFIELD = {"object_mean": (0.54, 0.66), "object_std": 0.02, "heterogeneity": 0.15,
+             "sigma_xy": 1.2, "z_ratio": 2.5, "background": 0.1, "background_std": 0.2,
+             "illumination": 0.1, "photons": 100.0, "read_noise": 1.5}
+CONTRASTS = ("random", "widefield")
 
 
 class PSF(Step):
@@ -116,7 +127,7 @@ class Fluorescence(Generator):
     """Fluorescence microscopy of packed nuclei (AnyStar recipe), 2D and 3D."""
 
     name = "fluorescence"
-    domain = "fluorescence-microscopy"
+    domain = "fluorescence"  # the domain of the fluorescence-nuclei test set
     dims = (2, 3)
     description = ("Fluorescence nuclei (AnyStar): packed ellipsoids, z-elongated PSF, "
                    "shot + read noise")
@@ -146,9 +157,17 @@ class Fluorescence(Generator):
         illumination: SamplerLike = (0.0, 0.3),
         photons: SamplerLike = LogUniform(5.0, 1000.0),
         read_noise: SamplerLike = (0.0, 3.0),
+        contrast: str = "random",
     ) -> None:
         if max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {max_objects}")
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
+        if contrast == "widefield":
+            w = WIDEFIELD
+            object_mean, object_std, heterogeneity = w["object_mean"], w["object_std"], w["heterogeneity"]
+            sigma_xy, z_ratio, photons, read_noise = w["sigma_xy"], w["z_ratio"], w["photons"], w["read_noise"]
+            background, background_std, illumination = w["background"], w["background_std"], w["illumination"]
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=0.02,
                           svf_std=svf_std, svf_scale=1 / 16),
@@ -169,6 +188,7 @@ class Fluorescence(Generator):
         super().__init__(steps, n_labels=n, label_names=names, target_lut=lut, spacing=spacing)
         self.max_objects = int(max_objects)
         self.instances = bool(instances)
+        self.contrast = contrast
         self.object_size = as_sampler(object_size, name="object_size")
         self.fill = as_sampler(fill, name="fill")
         self.elongation = as_sampler(elongation, name="elongation")
@@ -203,7 +223,7 @@ class Fluorescence(Generator):
 
     def config(self) -> dict:
         cfg = super().config()
-        cfg.update(max_objects=self.max_objects, instances=self.instances,
+        cfg.update(max_objects=self.max_objects, instances=self.instances, contrast=self.contrast,
                    labels={"object_size": self.object_size.to_dict(), "fill": self.fill.to_dict(),
                            "elongation": self.elongation.to_dict()})
         return cfg

@@ -33,6 +33,11 @@ rings), domain-randomised:
 Generation labels: 0 pore (or air), 1 grain, 2 matrix, 3 fibre, 4 inclusion (dense phase).
 The target is every phase (``targets="phases"``) or pore / solid / inclusion
 (``targets="pore-matrix-inclusion"``, grains, matrix and fibres being one solid class).
+
+``contrast="fixed"`` is the narrow baseline: the same labels and spatial augmentation, but one
+fixed scanner (:data:`FIXED`: typical attenuation per phase +-10 % per sample, never a random
+contrast order, one blur, cupping, streak, photon-noise and ring level) instead of randomized
+ones.
 """
 
 from __future__ import annotations
@@ -59,6 +64,14 @@ TARGETS = {"phases": (LABEL_NAMES, (0, 1, 2, 3, 4)),
            "pore-matrix-inclusion": (("pore", "matrix", "inclusion"), (0, 1, 1, 1, 2))}
 #: Typical attenuation ranges per phase (arbitrary units, ~1/cm at a lab-source energy).
 PHASE_RANGES = ((0.0, 0.08), (0.35, 0.7), (0.15, 0.45), (0.2, 0.8), (0.9, 2.0))
+#: The one fixed scanner of the narrow baseline (``contrast="fixed"``): attenuation per phase
+#: +-10 % per sample (mid-range of :data:`PHASE_RANGES`), every artifact at one fixed level.
+FIXED = {"phases": ((0.036, 0.044), (0.47, 0.57), (0.27, 0.33), (0.45, 0.55), (1.26, 1.54)),
+         "p_random_contrast": 0.0, "texture": 0.02, "blur": 0.5, "cupping": 0.1,
+         "streak_amplitude": 0.1, "p_streaks": 1.0, "i0": 1000.0, "path_length": 1.0,
+         "ring_amplitude": 0.05, "p_rings": 1.0, "recon_blur": 0.5}
+CONTRASTS = ("random", "fixed")
+_FIXED_CUPPING = {"prob": 1.0, "radius": 1.0, "shift": 0.0}
 
 
 # --------------------------------------------------------------------------- label maps
@@ -289,7 +302,17 @@ class MicroCT(Generator):
         ring_amplitude: SamplerLike = (0.0, 0.15),
         p_rings: float = 0.7,
         recon_blur: SamplerLike = (0.0, 0.8),
+        contrast: str = "random",
     ) -> None:
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
+        if contrast == "fixed":
+            f = FIXED
+            phases, p_random_contrast, texture = f["phases"], f["p_random_contrast"], f["texture"]
+            blur, cupping, recon_blur = f["blur"], f["cupping"], f["recon_blur"]
+            streak_amplitude, p_streaks = f["streak_amplitude"], f["p_streaks"]
+            i0, path_length = f["i0"], f["path_length"]
+            ring_amplitude, p_rings = f["ring_amplitude"], f["p_rings"]
         bad = [s for s in structures if s not in _MAKERS]
         if bad or not structures:
             raise ValueError(f"unknown micro-CT structure(s) {bad}; available: {', '.join(STRUCTURES)}")
@@ -302,7 +325,7 @@ class MicroCT(Generator):
                           svf_std=svf_std, svf_scale=1 / 16, flip=flip, flip_axis=0),
             Attenuation(phases=phases, p_random=p_random_contrast, texture=texture),
             Blur(sigma=blur),
-            Cupping(strength=cupping, offset=0.0),
+            Cupping(strength=cupping, offset=0.0, **_FIXED_CUPPING if contrast == "fixed" else {}),
             Streaks(amplitude=streak_amplitude, prob=p_streaks),
             PhotonNoise(i0=i0, path_length=path_length),
             RingArtifact(amplitude=ring_amplitude, prob=p_rings),
@@ -313,6 +336,7 @@ class MicroCT(Generator):
         super().__init__(steps, n_labels=len(LABEL_NAMES), label_names=names, target_lut=lut,
                          spacing=spacing)
         self.targets = targets
+        self.contrast = contrast
         self.structures = tuple(structures)
         self.p_cylinder = float(p_cylinder)
 
@@ -332,5 +356,9 @@ class MicroCT(Generator):
             out.append(lab)
         return torch.stack(out).unsqueeze(1)
 
+    def config(self) -> dict:
+        return {**super().config(), "targets": self.targets, "contrast": self.contrast,
+                "structures": list(self.structures), "p_cylinder": self.p_cylinder}
 
-__all__ = ["Attenuation", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]
+
+__all__ = ["Attenuation", "CONTRASTS", "FIXED", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]

@@ -24,6 +24,18 @@ Layout: ``(B, 1, H, W)`` / ``(B, 1, D, H, W)`` with depth (the probe's axial dir
 0, the transducer at the top.  Generation labels (all kept in the target): 0 background tissue
 (and outside the sector), ``1..n_layers`` superficial layers (skin, fat, muscle),
 ``n_organs`` organ blobs, ``lesion``, ``reflector``.
+
+``targets="lesions"`` gives the label set of the ``ultrasound-phantoms`` test set (background,
+hypoechoic, hyperechoic, cyst): each lesion is one of three kinds whose echogenicity is drawn
+*relative to the tissue* so the class means what its name says -- hypoechoic ``U(0.1, 0.5)`` x
+the darkest tissue's echo, hyperechoic ``U(2, 5)`` x the brightest's, a cyst ``U(0, 0.03)`` x
+the darkest's with almost no attenuation (posterior enhancement); layers, organs and the
+reflector are background in the target.
+
+``contrast="fixed"`` is the narrow baseline: the same labels, sector geometry and spatial
+augmentation, but one fixed scanner and tissue look (:data:`FIXED`: one echogenicity, scatterer
+density and attenuation per class, +-10 % per sample; one PSF, TGC, noise, dynamic range and
+gain) instead of randomized ones.
 """
 
 from __future__ import annotations
@@ -41,6 +53,19 @@ from synthzoo.generators.shapes import paint_ellipsoids, smooth_noise
 from synthzoo.generators.spatial import RandomSpatial
 
 
+#: Tissue look of the narrow baseline, cycled over the classes of each kind (+-10 % per sample).
+FIXED_TISSUE = {"background": (0.3, 0.9, 0.6), "layer": ((0.6, 0.8, 0.8), (0.15, 0.9, 0.4), (0.4, 0.7, 1.0)),
+                "organ": ((0.12, 0.8, 0.5), (0.2, 1.0, 0.7), (0.5, 0.6, 0.9)), "lesion": (0.08, 0.5, 0.3),
+                "reflector": (2.0, 1.0, 100.0)}  # (echo, density, attenuation)
+#: The fixed scanner of the narrow baseline (BMode options) and the fixed lesion ratios.
+FIXED = {"axial_sigma": 0.8, "lateral_sigma": 1.5, "tgc_slope": 1.0, "tgc_std": 0.0, "noise": 0.005,
+         "dynamic_range": 50.0, "gain": 10.0, "hypo_ratio": 0.3, "hyper_ratio": 3.0, "cyst_ratio": 0.01,
+         "cyst_attenuation": 0.05}
+CONTRASTS = ("random", "fixed")
+TARGETS = ("tissues", "lesions")
+LESION_NAMES = ("background", "hypoechoic", "hyperechoic", "cyst")
+
+
 def _col(x: torch.Tensor, d: int) -> torch.Tensor:
     """``(B,)`` -> ``(B, 1, *[1]*d)`` for broadcasting over ``(B, C, *spatial)``."""
     return x.view(-1, *([1] * (d + 1)))
@@ -53,7 +78,13 @@ class BMode(Step):
     ``apex`` and ``depth`` as fractions of the image depth (axis 0), PSF sigmas in beam-grid
     samples, attenuation in nepers per image depth (one way), dynamic range in dB.
     ``echo`` / ``density`` / ``attenuation`` are drawn per class; the reflector class (the
-    last label) uses ``reflector_echo`` and ``reflector_attenuation`` instead."""
+    last label) uses ``reflector_echo`` and ``reflector_attenuation`` instead.
+
+    ``tables`` (``(echo, density, attenuation)`` per class) replaces the per-class draws by fixed
+    values scaled by ``1 + U(-jitter, jitter)`` (the narrow baseline).  ``lesions`` (the class
+    indices of hypoechoic, hyperechoic and cyst lesions) sets their echo relative to the other
+    classes (``hypo_ratio`` x the darkest, ``hyper_ratio`` x the brightest, ``cyst_ratio`` x the
+    darkest) and the cyst's attenuation to ``cyst_attenuation``."""
 
     def __init__(
         self,
@@ -76,16 +107,29 @@ class BMode(Step):
         dynamic_range: SamplerLike = (35.0, 65.0),
         gain: SamplerLike = LogUniform(4.0, 30.0),
         reflector: bool = True,
+        tables: Sequence[Sequence[float]] | None = None,
+        jitter: float = 0.1,
+        lesions: Sequence[int] | None = None,
+        hypo_ratio: SamplerLike = (0.1, 0.5),
+        hyper_ratio: SamplerLike = (2.0, 5.0),
+        cyst_ratio: SamplerLike = (0.0, 0.03),
+        cyst_attenuation: SamplerLike = (0.0, 0.1),
     ) -> None:
         super().__init__()
         self.n_labels = int(n_labels)
         self.reflector = bool(reflector)
+        if tables is not None and len(tables) != self.n_labels:
+            raise ValueError(f"tables has {len(tables)} rows, need one per class ({self.n_labels})")
+        self.tables = None if tables is None else [[float(v) for v in row] for row in tables]
+        self.jitter = float(jitter)
+        self.lesions = None if lesions is None else [int(k) for k in lesions]
         for key, value in dict(
             half_angle=half_angle, apex=apex, depth=depth, shift=shift, echo=echo, density=density,
             attenuation=attenuation, reflector_echo=reflector_echo,
             reflector_attenuation=reflector_attenuation, axial_sigma=axial_sigma,
             lateral_sigma=lateral_sigma, tgc_slope=tgc_slope, tgc_std=tgc_std, noise=noise,
-            dynamic_range=dynamic_range, gain=gain,
+            dynamic_range=dynamic_range, gain=gain, hypo_ratio=hypo_ratio, hyper_ratio=hyper_ratio,
+            cyst_ratio=cyst_ratio, cyst_attenuation=cyst_attenuation,
         ).items():
             setattr(self, key, as_sampler(value, name=key))
 
@@ -98,16 +142,29 @@ class BMode(Step):
             return getattr(self, name).sample(shape, generator=g)
 
         echo, atten = s("echo", (B, K)).abs(), s("attenuation", (B, K)).abs()
-        if self.reflector:
+        density = s("density", (B, K))
+        if self.tables is not None:
+            table = torch.tensor(self.tables, device=g.device).T  # (3, K)
+            u = torch.rand((3, B, K), generator=g, device=g.device) * 2 - 1
+            echo, density, atten = (table.unsqueeze(1) * (1 + self.jitter * u)).unbind(0)
+        elif self.reflector:
             echo[:, -1] = s("reflector_echo").abs()
             atten[:, -1] = s("reflector_attenuation").abs()
+        if self.lesions is not None:
+            hypo, hyper, cyst = self.lesions
+            tissue = [k for k in range(K) if k not in self.lesions and not (self.reflector and k == K - 1)]
+            lo, hi = echo[:, tissue].min(1).values, echo[:, tissue].max(1).values
+            echo[:, hypo] = lo * s("hypo_ratio").abs()
+            echo[:, hyper] = hi * s("hyper_ratio").abs()
+            echo[:, cyst] = lo * s("cyst_ratio").abs()
+            atten[:, cyst] = s("cyst_attenuation").abs()
         sigma = torch.cat([s("axial_sigma", (B, 1)), s("lateral_sigma", (B, d - 1))], 1).abs()
         tgc = torch.stack([smooth_noise((geom.spatial[0],), cell=geom.spatial[0] / 4, generator=g)[0]
                            for _ in range(B)])
         return {
             "half_angle": s("half_angle", (B, d - 1)).abs().clamp(1.0, 89.0),
             "apex": s("apex"), "depth": s("depth").abs().clamp_min(0.05), "shift": s("shift"),
-            "echo": echo, "density": s("density", (B, K)).clamp(1e-3, 1.0), "attenuation": atten,
+            "echo": echo, "density": density.clamp(1e-3, 1.0), "attenuation": atten,
             "sigma": sigma, "tgc_slope": s("tgc_slope"), "tgc": tgc * s("tgc_std").view(B, 1),
             "noise": s("noise").abs(), "dynamic_range": s("dynamic_range").abs().clamp_min(1.0),
             "gain": s("gain").abs().clamp_min(1e-3), "seed": draw_seed(g),
@@ -237,12 +294,28 @@ class Ultrasound(Generator):
         rotation: SamplerLike = 10.0,
         scaling: SamplerLike = (0.85, 1.15),
         svf_std: SamplerLike = (0.0, 3.0),
+        targets: str = "tissues",
+        contrast: str = "random",
         **bmode: SamplerLike,
     ) -> None:
         if n_layers < 0 or n_organs < 0:
             raise ValueError(f"n_layers and n_organs must be >= 0, got {n_layers}, {n_organs}")
+        if targets not in TARGETS:
+            raise ValueError(f"unknown ultrasound targets {targets!r}; valid: {', '.join(TARGETS)}")
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
+        lesion_kinds = ["lesion"] if targets == "tissues" else list(LESION_NAMES[1:])
         names = (["background"] + [f"layer_{k + 1}" for k in range(n_layers)]
-                 + [f"organ_{k + 1}" for k in range(n_organs)] + ["lesion", "reflector"])
+                 + [f"organ_{k + 1}" for k in range(n_organs)] + lesion_kinds + ["reflector"])
+        first_lesion = 1 + n_layers + n_organs
+        if targets == "lesions":
+            bmode = {"lesions": (first_lesion, first_lesion + 1, first_lesion + 2), **bmode}
+        if contrast == "fixed":
+            t = FIXED_TISSUE
+            tables = ([t["background"]] + [t["layer"][k % 3] for k in range(n_layers)]
+                      + [t["organ"][k % 3] for k in range(n_organs)] + [t["lesion"]] * len(lesion_kinds)
+                      + [t["reflector"]])
+            bmode = {**bmode, **FIXED, "tables": tables}
         try:
             image = BMode(n_labels=len(names), **bmode)
         except TypeError as exc:
@@ -253,8 +326,15 @@ class Ultrasound(Generator):
                           svf_std=svf_std, svf_scale=1 / 16, flip=0.5, flip_axis=1),
             image,
         ]
-        super().__init__(steps, n_labels=len(names), label_names=names, spacing=spacing)
+        if targets == "lesions":
+            lut = [0] * first_lesion + [1, 2, 3, 0]
+            super().__init__(steps, n_labels=len(names), label_names=LESION_NAMES, target_lut=lut,
+                             spacing=spacing)
+        else:
+            super().__init__(steps, n_labels=len(names), label_names=names, spacing=spacing)
         self.n_layers, self.n_organs = int(n_layers), int(n_organs)
+        self.targets, self.contrast = targets, contrast
+        self.generation_names = tuple(names)
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
                        generator: torch.Generator) -> torch.Tensor:
@@ -270,7 +350,9 @@ class Ultrasound(Generator):
         depth = torch.arange(H, device=dev, dtype=torch.float32).view(H, *([1] * (dims - 1)))
         out = torch.zeros((batch, 1, *size), dtype=torch.long, device=dev)
         first_organ = 1 + self.n_layers
-        lesion, reflector = first_organ + self.n_organs, first_organ + self.n_organs + 1
+        lesion = first_organ + self.n_organs
+        kinds = 1 if self.targets == "tissues" else 3  # lesion labels: one, or hypo / hyper / cyst
+        reflector = lesion + kinds
         u = Uniform(0.0, 1.0)
         for b in range(batch):
             # organs: argmax of smooth noise channels (SynthMorph-like shapes at full resolution);
@@ -294,7 +376,8 @@ class Ultrasound(Generator):
                 c[:, 0] = c[:, 0] * 0.6 + 0.3 * H
                 r = (0.03 + 0.07 * u.sample((n_les, 1), generator=generator)) * H
                 radii = r * (0.7 + 0.6 * u.sample((n_les, dims), generator=generator))
-                paint_ellipsoids(lab, c, radii, lesion, overwrite=True, generator=generator)
+                values = lesion + torch.randint(kinds, (n_les,), generator=generator, device=dev) if kinds > 1 else lesion
+                paint_ellipsoids(lab, c, radii, values, overwrite=True, generator=generator)
             if float(u.sample((), generator=generator)) < 0.8:
                 n_ref = int(torch.randint(1, 3, (), generator=generator, device=dev))
                 c = u.sample((n_ref, dims), generator=generator) * (torch.tensor(size, device=dev) - 1)
@@ -307,3 +390,8 @@ class Ultrasound(Generator):
                                  generator=generator)
             out[b, 0] = lab
         return out
+
+    def config(self) -> dict:
+        return {**super().config(), "targets": self.targets, "contrast": self.contrast,
+                "n_layers": self.n_layers, "n_organs": self.n_organs,
+                "generation_names": list(self.generation_names)}
