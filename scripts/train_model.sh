@@ -10,15 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 THREADS=${THREADS:-1}
-NEURO="--generator neuro-mri --model unet --dims 2 --size 128 --spacing 1 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 5 --features 16 --norm instance --seed 0 --val-every 250 --ckpt-every 250"
+NEURO="--generator neuro-mri --model unet --dims 2 --size 128 --spacing 1.5 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 5 --features 16 --norm instance --seed 0 --val-every 250 --ckpt-every 250"
 SMALL="--model unet --dims 2 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 4 --features 16 --norm instance --seed 0 --val-every 250 --ckpt-every 250"
 FLUO="--generator fluorescence $SMALL --size 64 --spacing 0.5 --steps 3400"
 EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 1500"
 MCT="--generator micro-ct $SMALL --size 64 --spacing 0.01 --steps 4000"
 US="--generator ultrasound $SMALL --size 96 --spacing 0.4 --steps 2050"
 declare -A RECIPE=(
-  [neuro-mri-tissue-unet-2d]="$NEURO --steps 4000 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1 mm; trained on synthseg-20 subjects 01-15 with random contrasts'"
-  [neuro-mri-tissue-unet-2d-t1w]="$NEURO --steps 4000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\"}' --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast'"
+  [neuro-mri-tissue-unet-2d]="$NEURO --steps 3000 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 with random contrasts'"
+  [neuro-mri-tissue-unet-2d-t1w]="$NEURO --steps 3000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\"}' --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast'"
   # Other domains: one CPU thread, about 10 minutes each (steps = 600 s / s-per-step measured in a
   # 30-step run at 1 thread with both cores busy); spacing in the test set's unit, chosen so its
   # objects have the generator's sizes in voxels.  Recipes only: not trained yet.

@@ -3,12 +3,9 @@ offline), the compact cache against the raw file, and the split."""
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import json
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +16,6 @@ from synthzoo._fetch import CacheWarning, FetchError, fetch_file, sha256_file
 from synthzoo.anatomy import ANATOMY, AnatomyError, SplitError, get_source
 from synthzoo.anatomy import synthseg
 from synthzoo.cli import app
-
-
-@pytest.fixture
-def server(tmp_path):
-    """An HTTP server on 127.0.0.1 serving ``tmp_path / 'www'``; yields (folder, base URL)."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture

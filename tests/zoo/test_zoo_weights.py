@@ -1,7 +1,4 @@
-import functools
-import http.server
 import shutil
-import threading
 
 import pytest
 import torch
@@ -11,21 +8,6 @@ from synthzoo.zoo import weights
 from synthzoo.zoo.models import create_model
 from synthzoo.zoo.weights import WeightsError, cache_path, fetch, locate
 from zoo_helpers import tiny_card
-
-
-@pytest.fixture
-def server(tmp_path):
-    """An HTTP server on 127.0.0.1 serving ``tmp_path / 'www'``; yields (folder, base URL)."""
-    root = tmp_path / "www"
-    root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _cache_files(cache):

@@ -6,13 +6,12 @@ import json
 
 import typer
 
+from synthzoo._cli import fail as _fail
+
 anatomy_app = typer.Typer(help="Anatomy sources: real label maps generators and test sets draw from.",
                           no_args_is_help=True)
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 @anatomy_app.command("list")

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from synthzoo._cli import fail as _fail
+
 datasets_app = typer.Typer(help="Test sets of unseen contrasts (Zarr, read with Dask).", no_args_is_help=True)
 
 ROOT = typer.Option(None, "--root", help="Storage root (default: $SYNTHZOO_DATA/datasets or the user data folder).")
@@ -15,9 +17,6 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _errors() -> tuple[type[Exception], ...]:

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from synthzoo._cli import fail as _fail
+
 generate_app = typer.Typer(help="Domain generators: list, preview, sample.", no_args_is_help=True)
 
 
@@ -50,9 +52,6 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     Console().print(t)
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 @generate_app.command("preview")

@@ -10,12 +10,11 @@ from typing import Optional
 
 import typer
 
+from synthzoo._cli import fail as _fail
+
 zoo_app = typer.Typer(help="Model zoo: list, describe and fetch pretrained models.", no_args_is_help=True)
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _errors() -> tuple[type[BaseException], ...]:
