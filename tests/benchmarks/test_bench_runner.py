@@ -16,6 +16,27 @@ def root(tmp_path_factory):
     return tmp_path_factory.mktemp("testsets")  # the runner builds the quick sets here once
 
 
+def _check_dice_independently(root, r):
+    """A zoo record's Dice against one computed here from the case and the model alone."""
+    import numpy as np
+
+    import synthzoo.datasets as ds
+    from synthzoo.zoo.models import create_model, get_card
+    from synthzoo.zoo.predict import predict_array
+
+    case = ds.open(r["testset"], root / "quick")[r["case"]]
+    assert case.attrs.get("axes", "xyz") == "xyz"
+    card = get_card(r["model"])
+    prob = predict_array(create_model(r["model"], pretrained=True, offline=True), card,
+                         np.asarray(case.image, np.float32), spacing=case.spacing)
+    pred, truth = prob.argmax(0), np.asarray(case.labels)
+    keep = np.ones(truth.shape, bool) if case.mask is None else np.asarray(case.mask) != 0
+    a, b = (pred == r["label_index"]) & keep, (truth == r["label_index"]) & keep
+    assert a.sum() + b.sum() > 0
+    assert r["dice"] == pytest.approx(2 * (a & b).sum() / (a.sum() + b.sum()), abs=1e-12)
+    assert r["n_truth"] == b.sum() and r["n_pred"] == a.sum()
+
+
 def _keys(records):
     return [(r["run_key"], r["label"]) for r in records]
 
@@ -68,6 +89,7 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
     assert r["schema_version"] == 1 and r["model_kind"] == "zoo" and r["weights_sha256"] == r["model_version"]
     assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
+    _check_dice_independently(root, r)
     b = next(r for r in records if r["model"] == "multi-otsu")
     assert b["model_kind"] == "classical" and b["weights_sha256"] is None
     assert "calibration case of the same contrast" in b["calibration"] and "seed 1" in b["calibration"]

@@ -49,10 +49,28 @@ def test_every_registered_generator_is_timed_next_to_neuro_mri(tmp_path):
     ref = {d: got[("neuro-mri", d)]["median_s"] for d in (2, 3)}
     for (name, d), r in got.items():
         assert r["size"] == (16 if d == 2 else 12)
-        if "error" not in r:
-            assert r["ratio_to_neuro_mri"] == pytest.approx(r["median_s"] / ref[d])
+        assert "error" not in r, f"{name} {d}D: timing raised: {r['error']}"
+        assert r["median_s"] > 0
+        assert r["ratio_to_neuro_mri"] == pytest.approx(r["median_s"] / ref[d])
     assert "error" not in got[("neuro-mri", 3)] and got[("neuro-mri", 3)]["ratio_to_neuro_mri"] == 1.0
     assert "| neuro-mri | 3D | 12^3 |" in markdown(res)
+
+
+def test_a_generator_whose_timing_raises_is_recorded_as_an_error(tmp_path, monkeypatch):
+    gens = {name: GENERATORS.get(name) for name in ("neuro-mri", "em")}
+    monkeypatch.setattr(GENERATORS, "load_all", lambda: dict(gens))  # two generators: fast
+    cls = gens["em"]
+
+    def broken(self, *a, **k):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(cls, "forward", broken)
+    cfg = SpeedConfig.quick(sizes=(16,), tools=(), gen_sizes=(16, 12), repeats=1)
+    res = run_speed(cfg, tmp_path, progress=False)
+    got = {(r["generator"], r["dims"]): r for r in res.generators}
+    assert "broken on purpose" in got[("em", 2)]["error"] and got[("em", 2)]["median_s"] is None
+    assert "error" not in got[("neuro-mri", 2)]
+    assert "error: RuntimeError: broken on purpose" in markdown(res)
 
 
 def test_interrupted_run_resumes_from_partial_measurements(tmp_path):

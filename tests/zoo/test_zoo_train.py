@@ -79,3 +79,97 @@ def test_train_in_process_learns_and_refuses_other_config(tmp_path):
         train(TrainConfig(**{**cfg.__dict__, "steps": 31}), tmp_path / "r", device="cpu", progress=False)
     with pytest.raises(ValueError, match="--size 33 must be a multiple of 2"):
         train(TrainConfig(**{**cfg.__dict__, "size": 33}), tmp_path / "r2", device="cpu", progress=False)
+
+
+def _tiny_cfg(**kw):
+    return TrainConfig(size=16, spacing=12.0, steps=6, batch=1, val_every=6, n_val=1, ckpt_every=2,
+                       lr=5e-3, model_kwargs={"levels": 2, "features": 4}, **kw)
+
+
+class _Killed(Exception):
+    pass
+
+
+def _record_batches(monkeypatch, seen, stop_at=None):
+    """Record (step, image) of every training batch; raise at step ``stop_at`` (a kill)."""
+    from synthzoo.zoo.train import SynthTrainer
+
+    monkeypatch.undo()  # wrap the real methods, not a previous recorder
+    real_step, real_draw, state = SynthTrainer.training_step, SynthTrainer.draw, {"in_step": False}
+
+    def step(self, batch, batch_idx):
+        if stop_at is not None and int(self.global_step) == stop_at:
+            raise _Killed("killed")
+        state["in_step"] = True
+        return real_step(self, batch, batch_idx)
+
+    def draw(self, seed, n):  # the first draw of a step is its batch (a later one: validation)
+        image, labels = real_draw(self, seed, n)
+        if state["in_step"]:
+            state["in_step"] = False
+            seen.append((int(self.global_step), image.clone()))
+        return image, labels
+
+    monkeypatch.setattr(SynthTrainer, "training_step", step)
+    monkeypatch.setattr(SynthTrainer, "draw", draw)
+
+
+def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    torch.set_num_threads(1)
+    cfg = _tiny_cfg()
+    whole: list = []
+    _record_batches(monkeypatch, whole)
+    train(cfg, tmp_path / "whole", device="cpu", progress=False)
+    assert [s for s, _ in whole] == list(range(6))
+    for (_, a), (_, b) in zip(whole, whole[1:]):
+        assert not torch.equal(a, b)  # a new batch at every step
+
+    parts: list = []
+    _record_batches(monkeypatch, parts, stop_at=5)
+    with pytest.raises(_Killed):
+        train(cfg, tmp_path / "cut", device="cpu", progress=False)
+    ckpt = torch.load(tmp_path / "cut" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert ckpt["global_step"] == 4 and not (tmp_path / "cut" / "command.txt").exists()
+    _record_batches(monkeypatch, parts)
+    train(cfg, tmp_path / "cut", device="cpu", progress=False)
+    # steps 0-4 before the kill, then 4 (not checkpointed) and 5 again after the resume
+    assert [s for s, _ in parts] == [0, 1, 2, 3, 4, 4, 5]
+    resumed = parts[:4] + parts[5:]
+    for (s, a), (t, b) in zip(whole, resumed):
+        assert s == t and torch.equal(a, b), f"step {s}: another batch than the uninterrupted run's"
+    assert torch.equal(parts[4][1], parts[5][1])
+    w1 = load_file(str(tmp_path / "whole" / "neuro-mri-unet-2d.safetensors"))
+    w2 = load_file(str(tmp_path / "cut" / "neuro-mri-unet-2d.safetensors"))
+    assert w1.keys() == w2.keys()
+    for k in w1:
+        torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_write_interrupted_midway_keeps_the_previous_one(tmp_path):
+    from types import SimpleNamespace
+
+    from synthzoo.zoo.train import AtomicCheckpoint
+
+    path = tmp_path / "checkpoints" / "last.ckpt"
+    cb = AtomicCheckpoint(path, every=1)
+
+    def good(p, weights_only=False):
+        torch.save({"global_step": 3, "state": torch.arange(1000)}, p)
+
+    def killed(p, weights_only=False):  # half the bytes written, then the process dies
+        import io
+
+        buf = io.BytesIO()
+        torch.save({"global_step": 4, "state": torch.arange(1000)}, buf)
+        with open(p, "wb") as f:
+            f.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+        raise KeyboardInterrupt("killed mid-write")
+
+    cb.save(SimpleNamespace(save_checkpoint=good))
+    before = path.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        cb.save(SimpleNamespace(save_checkpoint=killed))
+    assert path.read_bytes() == before
+    assert torch.load(path, weights_only=False)["global_step"] == 3

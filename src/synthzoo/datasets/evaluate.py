@@ -87,6 +87,13 @@ def memtest(case: Case, *, n_labels: int | None = None, workers: int = 2) -> dic
     import gc
     import threading
 
+    import dask
+
+    # warm-up on one chunk: the scheduler's and codecs' first-use imports (several MB of
+    # bytecode) would otherwise count as the evaluation's allocations
+    first = (0,) * case.image.ndim
+    dask.compute(case.image.blocks[first].sum(), case.labels.blocks[first].max(),
+                 scheduler="threads", num_workers=workers)
     gc.collect()
     rss0, peak0 = _rss_mb(), _maxrss_mb()
     sampled = [rss0]

@@ -2,7 +2,8 @@
 training device, soft-Dice (+ optional cross-entropy) loss, atomic checkpoints and resume.
 
 Batch ``k`` is drawn from a :class:`torch.Generator` seeded with ``(seed, k)``, so a run that
-is killed and resumed from its last checkpoint sees the same batches as an uninterrupted one.
+is killed and resumed from its last checkpoint sees the same batches as an uninterrupted one;
+the initial weights are drawn from ``seed`` too, so both end with the same weights.
 A few fixed synthetic validation samples (seed ``seed + 1``) give a validation Dice every
 ``val_every`` steps; loss and validation Dice are appended to ``OUT/metrics.jsonl``.  At the end
 the run writes ``OUT/NAME.safetensors``, the weight card ``OUT/NAME.json`` and ``OUT/command.txt``.
@@ -190,7 +191,9 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     if cfg.dims not in gen.dims:
         raise ValueError(f"generator {cfg.generator!r} supports dims {gen.dims}, got {cfg.dims}")
     kw = {"dims": cfg.dims, "in_channels": 1, "out_channels": len(gen.label_names), **cfg.model_kwargs}
-    model = create_model(cfg.model, pretrained=False, **kw)
+    with torch.random.fork_rng(devices=[]):  # initial weights from cfg.seed, the caller's RNG untouched
+        torch.manual_seed(cfg.seed)
+        model = create_model(cfg.model, pretrained=False, **kw)
     div = getattr(model, "divisor", lambda: 1)()
     if cfg.size % div:
         raise ValueError(f"--size {cfg.size} must be a multiple of {div} for this {cfg.model} "
