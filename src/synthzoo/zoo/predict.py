@@ -97,11 +97,14 @@ def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def whole(model: torch.nn.Module, image: torch.Tensor, *, divisor: int = 1) -> torch.Tensor:
+def whole(model: torch.nn.Module, image: torch.Tensor, *, patch: Sequence[int] = (), divisor: int = 1
+          ) -> torch.Tensor:
     """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)`` in one pass of a
-    fully convolutional ``model`` (zero padded to a multiple of ``divisor``, then cropped)."""
+    fully convolutional ``model`` (zero padded to at least ``patch`` and to a multiple of
+    ``divisor``, then cropped)."""
     spatial = tuple(image.shape[2:])
-    padded = tuple(math.ceil(s / divisor) * divisor for s in spatial)
+    patch = tuple(patch) or spatial
+    padded = tuple(math.ceil(max(s, p) / divisor) * divisor for s, p in zip(spatial, patch))
     pad: list[int] = []
     for s, t in reversed(list(zip(spatial, padded))):
         pad += [(t - s) // 2, t - s - (t - s) // 2]
@@ -157,7 +160,7 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     for k in range(0, slices.shape[0], SLICE_BATCH):
         xi = _resize(slices[k : k + SLICE_BATCH], target)
         if mode == "whole":
-            p = whole(model, xi, divisor=div)
+            p = whole(model, xi, patch=card.patch_size, divisor=div)
         else:
             p = sliding_window(model, xi, card.patch_size, n_classes=card.n_classes, overlap=overlap,
                                divisor=div)
