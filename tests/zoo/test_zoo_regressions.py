@@ -76,8 +76,8 @@ def test_predict_file_reads_the_nifti_spacing_and_keeps_its_header(tiny, tmp_pat
     assert nib.load(str(out)).shape == (40, 48, 1)
     # --spacing overrides the file's voxel size
     spy.shapes.clear()
-    predict_file("tiny-test-2d", tmp_path / "in.nii.gz", tmp_path / "o2.nii.gz", spacing=0.25)
-    assert spy.shapes == [(10, 12)]
+    predict_file("tiny-test-2d", tmp_path / "in.nii.gz", tmp_path / "o2.nii.gz", spacing=0.75)
+    assert spy.shapes == [(30, 36)]
 
 
 class _Ramp(torch.nn.Module):
