@@ -23,6 +23,10 @@ def test_bench_run_and_table_in_process(tmp_path):
     assert (s["runs"], s["new"], s["skipped"]) == (6, 6, 0)  # 2 baselines x 3 contrasts
     lines = (out / "records.jsonl").read_text().splitlines()
     assert len(lines) == 6 * 2  # background and nucleus per case
+    rows = [json.loads(x) for x in lines]
+    nuc = [r for r in rows if r["label"] == "nucleus"]
+    assert all(0 <= r["object_f1"] <= 1 and r["hd95"] >= r["assd"] >= 0 for r in nuc)
+    assert all(r["object_f1"] is None and r["hd95"] is not None for r in rows if r["label"] == "background")
     r = cli.invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "| kmeans | classical baseline |" in r.output and "0 new run(s), 6 already done" in r.output

@@ -1,7 +1,7 @@
 """Cross-domain generalization benchmark runner: models x test sets x cases -> result records.
 
 For each (model, test set, case) not yet done, the runner predicts a label map, compares it
-with the case's labels chunk by chunk (:mod:`synthzoo.benchmarks.metrics`), and adds one record
+with the case's labels chunk by chunk (:mod:`synthzoo.metrics`), and adds one record
 per label to ``OUT/records.jsonl`` with a done marker (format, locking and integrity checks:
 :mod:`synthzoo.benchmarks.records`).  A re-run skips runs whose rows match their marker and
 recomputes the others, so no record is ever duplicated (DomainBed's pattern: append records,
@@ -29,10 +29,17 @@ import numpy as np
 
 from synthzoo.benchmarks import records as rec
 from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
-from synthzoo.benchmarks.metrics import label_metrics
+from synthzoo.metrics import label_metrics
 from synthzoo.benchmarks.records import RECORDS, RecordError
 
 BACKGROUND = "background"
+#: labels whose connected components are instances (object F1 is computed for them)
+OBJECT_LABELS = frozenset({"nucleus"})
+
+
+def object_labels(card: Any) -> tuple[int, ...]:
+    """Indices of the labels of test set ``card`` that are instances (:data:`OBJECT_LABELS`)."""
+    return tuple(i for i, name in enumerate(card.label_names) if name in OBJECT_LABELS)
 
 
 class BenchmarkError(ValueError):
@@ -260,7 +267,8 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
                     cache[ck] = _calibration(bm, cache[ts.card.name], case.contrast, len(ts.card.label_names))
                 ctx["mapping"], ctx["calibration"] = cache[ck]
             pred, calibration = predict_case(bm, case, ctx, device)
-            metrics = label_metrics(pred, case.labels, len(ts.card.label_names), case.mask)
+            metrics = label_metrics(pred, case.labels, len(ts.card.label_names), case.mask,
+                                    spacing=case.spacing, object_labels=object_labels(ts.card))
             seconds = round(time.perf_counter() - t0, 3)
             now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
             ts_sha, case_sha = sums[ts.card.name]
