@@ -217,6 +217,8 @@ class RunSpec:
     threads: int | None = None
 
 
+#: how long to try to reach a ``--scheduler`` before giving up
+CONNECT_TIMEOUT = "20s"
 #: per-process cache of opened test sets, zoo models and calibrations (workers reuse it)
 _CACHE: dict[Any, Any] = {}
 
@@ -378,7 +380,7 @@ class _Executor:
             raise BenchmarkError("--workers/--scheduler need dask.distributed; pip install distributed") from None
         if self.scheduler:
             try:
-                self.client = Client(self.scheduler, timeout="20s")
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 raise BenchmarkError(f"cannot connect to the Dask scheduler at {self.scheduler} ({exc}); "
                                      f"give the address `dask scheduler` printed, e.g. tcp://HOST:8786") from None
