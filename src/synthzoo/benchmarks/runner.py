@@ -328,8 +328,8 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
 
 
 def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
-           out: Path, *, quick: bool, device: str, seed: int, threads: int | None
-           ) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
+           out: Path, *, quick: bool, device: str, seed: int, threads: int | None,
+           on_testset: Any = None) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
     """Build missing test sets (and calibration builds), then list every run as
     ``(model, test set, case, key)`` and the specs of those not done, in a fixed order."""
     import synthzoo.datasets as ds
@@ -340,6 +340,8 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
     prov = tuple(provenance().items())
     runs, specs = [], []
     for name in names:
+        if on_testset is not None:
+            on_testset(name)
         b = ds.get_builder(name)
         ts = _open_or_build(name, sub, size=b.quick_size if quick else b.default_size)
         ts_sha, case_sha = checksums(ts)
@@ -425,14 +427,18 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     recon = store.reconciled
-    runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
-                         threads=_threads(workers))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress, transient=True) as bar:  # opening or building test sets
+        task = bar.add_task("test sets", total=len(names))
+        runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
+                             threads=_threads(workers),
+                             on_testset=lambda n: bar.update(task, completed=names.index(n),
+                                                             description=f"test set {n} (opening or building)"))
     todo = {s.key for s in specs}
     ran: dict[tuple[str, str], dict[str, Any]] = {}
     for bm, ts_name, _, key in runs:
         r = ran.setdefault((bm.name, ts_name), {"model": bm.name, "testset": ts_name, "new": 0, "skipped": 0})
         r["new" if key in todo else "skipped"] += 1
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with _Executor(workers, scheduler) as ex, Progress(*columns, disable=not progress) as bar:
         task = bar.add_task(f"bench {suite.name}", total=len(runs), completed=len(runs) - len(specs))
         for spec, rows in ex.map(specs):
