@@ -90,3 +90,28 @@ def test_bad_label_files_are_clear_errors(tmp_path):
 def test_unknown_domain_lists_available():
     r = invoke("generate", "preview", "neuro-mrii", "--n", 1)
     assert r.exit_code == 2 and "unknown generator 'neuro-mrii'; available:" in r.output
+
+
+def test_cli_sets_omp_wait_policy_before_torch_is_imported():
+    """`synthzoo bench speed/run` need no hand-set threading variables (docs/speed.md)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import builtins, os\n"
+            "seen, orig = {}, builtins.__import__\n"
+            "def imp(name, *a, **k):\n"
+            "    if name == 'torch' and 'torch' not in seen: seen['torch'] = os.environ.get('OMP_WAIT_POLICY')\n"
+            "    return orig(name, *a, **k)\n"
+            "builtins.__import__ = imp\n"
+            "import synthzoo.cli\n"
+            "from synthzoo.benchmarks.cli import command_line\n"
+            "from synthzoo.benchmarks.speed import SpeedConfig\n"
+            "print(seen['torch'], os.environ['OMP_WAIT_POLICY'], command_line(SpeedConfig.quick(), 'o').split()[0])\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["PASSIVE", "PASSIVE", "OMP_NUM_THREADS=1" if env.get("OMP_NUM_THREADS") == "1"
+                                  else "synthzoo"], out.stderr
+    env["OMP_WAIT_POLICY"] = "ACTIVE"  # a value set by the user is kept and recorded
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split()[:2] == ["ACTIVE", "ACTIVE"] and "OMP_WAIT_POLICY=ACTIVE" in out.stdout, out.stderr

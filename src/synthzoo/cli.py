@@ -2,15 +2,23 @@
 
 Each subpackage adds its commands through a ``register(app)`` function in its own ``cli``
 module, so the parts stay independent.
+
+Before any part is imported (and with it torch), :func:`synthzoo._threads.configure_env` sets
+``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it: the commands need no hand-set
+threading variables.
 """
 
 from __future__ import annotations
 
 import importlib
 
-import typer
+from synthzoo._threads import configure_env
 
-from synthzoo import __version__
+configure_env()  # before torch is imported (OpenMP reads it once, at load)
+
+import typer  # noqa: E402
+
+from synthzoo import __version__  # noqa: E402
 
 app = typer.Typer(
     name="synthzoo",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from synthzoo.benchmarks.baselines import BASELINES, kmeans_centers
-from synthzoo.benchmarks.metrics import label_metrics
+from synthzoo.metrics import label_metrics
 
 
 def _two_class(seed, *, bright_object=True):

@@ -16,16 +16,23 @@ def test_bench_run_and_table_in_process(tmp_path):
     app, cli = _app(), CliRunner()
     out, root = tmp_path / "bench", tmp_path / "testsets"
     args = ["run", "--models", "multi-otsu,kmeans", "--testsets", "fluorescence-nuclei", "--root", str(root),
-            "--out", str(out), "--quick"]
+            "--out", str(out), "quick"]
     r = cli.invoke(app, args + ["--json"])
     assert r.exit_code == 0, r.output
     s = json.loads(r.output)
     assert (s["runs"], s["new"], s["skipped"]) == (6, 6, 0)  # 2 baselines x 3 contrasts
     lines = (out / "records.jsonl").read_text().splitlines()
     assert len(lines) == 6 * 2  # background and nucleus per case
+    rows = [json.loads(x) for x in lines]
+    nuc = [r for r in rows if r["label"] == "nucleus"]
+    assert all(0 <= r["object_f1"] <= 1 and r["hd95"] >= r["assd"] >= 0 for r in nuc)
+    assert all(r["object_f1"] is None and r["hd95"] is not None for r in rows if r["label"] == "background")
     r = cli.invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert "| kmeans | classical baseline |" in r.output and "0 new run(s), 6 already done" in r.output
+    assert "| kmeans | classical baseline |" in r.output
+    assert "suite quick: 6 run(s), 0 new, 6 already done (skipped)" in r.output and "in 1 process(es)" in r.output
+    assert "  kmeans      fluorescence-nuclei       0 new    3 skipped" in r.output
+    assert f"records: {out / 'records.jsonl'}" in r.output and f"tables: {out / 'benchmark.md'}" in r.output
     assert len((out / "records.jsonl").read_text().splitlines()) == 12
     r = cli.invoke(app, ["table", "--out", str(out)])
     assert r.exit_code == 0 and r.output.startswith("### fluorescence")
@@ -36,6 +43,12 @@ def test_bench_cli_errors_exit_2(tmp_path):
     app, cli = _app(), CliRunner()
     r = cli.invoke(app, ["run", "--models", "nope", "--out", str(tmp_path), "--quick"])
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
+    r = cli.invoke(app, ["run", "nightly", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "error: unknown suite 'nightly'; available: quick, full" in r.output
+    r = cli.invoke(app, ["run", "full", "--quick", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "quick=True contradicts suite 'full'" in r.output
+    r = cli.invoke(app, ["run", "quick", "--workers", "0", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "workers must be >= 1, got 0" in r.output
     r = cli.invoke(app, ["table", "--out", str(tmp_path / "none")])
     assert r.exit_code == 2 and "no benchmark records" in r.output
 

@@ -14,11 +14,11 @@ from synthzoo.benchmarks.records import RecordError, RecordStore
 
 
 def row(key="run-a", label="background", i=0, **kw):
-    r = {"schema_version": 1, "run_key": key, "model": "multi-otsu", "model_kind": "classical",
+    r = {"schema_version": 2, "run_key": key, "model": "multi-otsu", "model_kind": "classical",
          "model_version": "1", "trained_contrast": None, "testset": "fluorescence-nuclei",
          "testset_domain": "fluorescence", "testset_size": 48, "testset_seed": 0, "case": key,
          "case_seed": 1, "contrast": "widefield", "label": label, "label_index": i,
-         "foreground": label != "background", "dice": 0.5, "volume_similarity": 0.9, "n_truth": 10,
+         "foreground": label != "background", "dice": 0.5, "volume_similarity": 0.9, "hd95": 1.5, "assd": 0.5, "object_f1": None, "n_truth": 10,
          "n_pred": 12, "calibration": "rule", "synthzoo_version": "0.1.0", "git_commit": "abc",
          "git_dirty": False, "weights_sha256": None, "testset_sha256": "a" * 64, "case_sha256": "b" * 64,
          "device": "cpu", "seed": 0, "time": "2026-01-01T00:00:00+00:00", "seconds": 0.1}
@@ -35,7 +35,7 @@ def test_schema_and_row_checks():
     assert s["required"] == list(rec.FIELD_NAMES) and s["properties"]["dice"]["maximum"] == 1.0
     assert rec.check_row(row()) is None
     assert rec.check_row(row(dice=1.3)) == "dice 1.3 is outside [0, 1]"
-    assert rec.check_row(row(schema_version=0)) == "schema_version 0 is not supported; valid: 1"
+    assert rec.check_row(row(schema_version=0)) == "schema_version 0 is not supported; valid: 2"
     assert rec.check_row({k: v for k, v in row().items() if k != "device"}) == "missing field(s) device"
     assert rec.check_row(row(synthzoo_version="")) == "synthzoo_version is empty"
     assert rec.check_row(row(model_kind="zoo")) == "weights_sha256 is null; it is required for zoo models"
@@ -55,7 +55,7 @@ def test_store_appends_marks_and_skips(tmp_path):
             store.add_run("run-b", [row("run-b"), row("run-b", "nucleus", 1, dice=2)])
     text = (tmp_path / "records.jsonl").read_bytes()
     marker = json.loads((tmp_path / "done" / "run-a.done").read_text())
-    assert marker == {"schema_version": 1, "run_key": "run-a", "records": 2,
+    assert marker == {"schema_version": 2, "run_key": "run-a", "records": 2,
                       "sha256": rec.lines_sha256([text.splitlines(keepends=True)[0], text.splitlines(keepends=True)[1]])}
     assert rec.read(tmp_path / "records.jsonl") == run_rows("run-a")
     with RecordStore(tmp_path) as store:
@@ -199,3 +199,23 @@ def test_sigkill_at_several_points_then_restart_gives_the_same_records(tmp_path)
     p = go("none", 0)
     assert p.returncode == 0 and p.stdout.split() == ["1", "5", "1", "1"], p.stdout + p.stderr
     assert rec.without_timing(rec.read(out / "records.jsonl")) == expected
+
+
+def test_records_of_schema_version_1_are_recomputed(tmp_path):
+    """A results folder written before hd95/assd/object_f1 existed: its runs are dropped (and
+    so recomputed by the runner); nothing of it is read as a current record."""
+    old = [{k: v for k, v in r.items() if k not in ("hd95", "assd", "object_f1")} | {"schema_version": 1}
+           for r in run_rows("run-old")]
+    lines = [json.dumps(r).encode() + b"\n" for r in old]
+    (tmp_path / "records.jsonl").write_bytes(b"".join(lines))
+    (tmp_path / "done").mkdir()
+    (tmp_path / "done" / "run-old.done").write_text(json.dumps(
+        {"schema_version": 1, "run_key": "run-old", "records": 2, "sha256": rec.lines_sha256(lines)}))
+    with pytest.raises(RecordError, match="records.jsonl:1: schema_version 1 is not supported; valid: 2"):
+        rec.read(tmp_path / "records.jsonl")
+    with RecordStore(tmp_path) as store:
+        assert not store.is_done("run-old")
+        assert store.reconciled.dropped_runs == (("run-old", "done marker of another schema version (1)"),)
+        assert store.reconciled.dropped_rows == 2 and (tmp_path / "records.jsonl").read_bytes() == b""
+        store.add_run("run-old", run_rows("run-old"))
+    assert rec.read(tmp_path / "records.jsonl") == run_rows("run-old")

@@ -87,7 +87,7 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
     assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64
     assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
-    assert r["schema_version"] == 1 and r["model_kind"] == "zoo" and r["weights_sha256"] == r["model_version"]
+    assert r["schema_version"] == 2 and r["model_kind"] == "zoo" and r["weights_sha256"] == r["model_version"]
     assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
     _check_dice_independently(root, r)
     b = next(r for r in records if r["model"] == "multi-otsu")
@@ -110,7 +110,7 @@ def test_unknown_names_and_bad_records(root, tmp_path):
         run(["multi-otsu"], ["fluorescence-nuclei"], root, tmp_path, quick=True, progress=False)
     assert bad.read_text() == '{"a": 1}\nnot json\n{"b": 2}\n'  # reported, never dropped
     bad.write_text('{"a": 1}\n')  # a row of no schema version: not a valid record
-    with pytest.raises(RecordError, match="records.jsonl:1: schema_version None is not supported; valid: 1"):
+    with pytest.raises(RecordError, match="records.jsonl:1: schema_version None is not supported; valid: 2"):
         read_records(bad)
 
 

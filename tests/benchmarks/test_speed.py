@@ -17,7 +17,8 @@ runner = CliRunner()
 def test_cli_quick_pipeline_vs_torchio(tmp_path, monkeypatch):
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMP_SPINCOUNT"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # recorded, not applied (torch is loaded)
+    # a user-set value is recorded (not applied: torch is loaded); the CLI's own PASSIVE is not
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     r = runner.invoke(app, ["bench", "speed", "--quick", "--sizes", "16", "--no-others",
                             "--no-generators", "--json", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
@@ -33,8 +34,8 @@ def test_cli_quick_pipeline_vs_torchio(tmp_path, monkeypatch):
     md = (tmp_path / "speed.md").read_text()
     assert "| size | threads | synthzoo | torchio | torchio / synthzoo |" in md
     assert "| 16^3 | 1 | " in md and f"{rows['torchio']['ratio_to_synthzoo']:.1f}x |" in md
-    assert res["meta"]["env"]["OMP_WAIT_POLICY"] == "PASSIVE"
-    assert "`OMP_WAIT_POLICY=PASSIVE synthzoo bench speed --sizes 16 --threads 1 --repeats 2 --warmup 0 --no-generators --no-others" in md
+    assert res["meta"]["env"]["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert "`OMP_WAIT_POLICY=ACTIVE synthzoo bench speed --sizes 16 --threads 1 --repeats 2 --warmup 0 --no-generators --no-others" in md
     assert (tmp_path / "speed.png").read_bytes()[:4] == b"\x89PNG"
     assert not (tmp_path / "speed.partial.json").exists()
     assert res["meta"]["cpu_count"] >= 1 and len(res["meta"]["load_before"]) == 3

@@ -11,11 +11,13 @@ def record(model, kind, testset, contrast, case, label, dice, *, trained=None, v
     neuro = testset == NEURO
     labels = NEURO_LABELS if neuro else ("background", "nucleus")
     version = version or ("1" if kind == "classical" else "c" * 64)
-    r = {"schema_version": 1, "run_key": f"{model}__{testset}__{case}", "model": model, "model_kind": kind,
+    r = {"schema_version": 2, "run_key": f"{model}__{testset}__{case}", "model": model, "model_kind": kind,
          "model_version": version, "trained_contrast": trained, "testset": testset,
          "testset_domain": "neuro-mri" if neuro else "fluorescence", "testset_size": 48, "testset_seed": 0,
          "case": case, "case_seed": 7, "contrast": contrast, "label": label, "label_index": labels.index(label),
          "foreground": label != "background", "dice": dice, "volume_similarity": None if dice is None else 0.9,
+         "hd95": None if dice is None else 4.0 - 3 * dice, "assd": None if dice is None else 2.0 - 2 * dice,
+         "object_f1": None,
          "n_truth": 100, "n_pred": 90, "calibration": "rule" if kind == "classical" else None,
          "synthzoo_version": "0.1.0", "git_commit": "0123456789abcdef0123456789abcdef01234567", "git_dirty": False,
          "weights_sha256": None if kind == "classical" else version, "testset_sha256": "a" * 64,

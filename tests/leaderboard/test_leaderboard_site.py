@@ -55,7 +55,7 @@ BAD = [
     (lambda r: {k: v for k, v in r.items() if k != "git_commit"}, "missing field(s) git_commit"),
     (lambda r: dict(r, synthzoo_version=None), "synthzoo_version is null; it must be a string"),
     (lambda r: dict(r, weights_sha256=None), "weights_sha256 is null; it is required for zoo models"),
-    (lambda r: dict(r, schema_version=2), "schema_version 2 is not supported; valid: 1"),
+    (lambda r: dict(r, schema_version=1), "schema_version 1 is not supported; valid: 2"),
     (lambda r: dict(r, contrast="t9"), "contrast 't9' is not one of neuro-contrasts's: t1w-gre-1.5t"),
     (lambda r: dict(r, label_index=2), "label_index 2 of label 'csf'; neuro-contrasts has it at 1"),
 ]
@@ -118,4 +118,9 @@ def test_leaderboard_cli_build_validate_schema(tmp_path, rows, records_file):
     r = cli.invoke(app, ["leaderboard", "build", str(path), "--out", str(tmp_path / "site")])
     assert r.exit_code == 0 and r.output == f"leaderboard: open {tmp_path / 'site' / 'index.html'}\n"
     r = cli.invoke(app, ["leaderboard", "schema"])
-    assert r.exit_code == 0 and json.loads(r.output)["properties"]["schema_version"]["enum"] == [1]
+    assert r.exit_code == 0 and json.loads(r.output)["properties"]["schema_version"]["enum"] == [2]
+    for metric, best in (("hd95", "**1.300 ± 0.000**"), ("assd", "**0.200 ± 0.000**")):
+        r = cli.invoke(app, ["leaderboard", "table", str(path), "--metric", metric])
+        assert r.exit_code == 0 and f"mean foreground {metric.upper()} (mm)" in r.output and best in r.output
+    r = cli.invoke(app, ["leaderboard", "table", str(path), "--metric", "hd99"])
+    assert r.exit_code == 2 and "unknown metric 'hd99'; valid: dice, volume_similarity, hd95, assd" in r.output

@@ -129,8 +129,12 @@ def test_board_values_and_errors(rows):
     assert fmt(None) == "-"
     with pytest.raises(RecordError, match="unknown table format 'pdf'; valid: md, csv, latex, html"):
         table(rows, fmt_="pdf")
-    with pytest.raises(RecordError, match="unknown metric 'hd95'; valid: dice, volume_similarity"):
-        table(rows, metric="hd95")
+    with pytest.raises(RecordError, match="unknown metric 'hd99'; valid: dice, volume_similarity, hd95, assd, object_f1"):
+        table(rows, metric="hd99")
+    # distances: lower is better (conftest: hd95 = 4 - 3 dice per label)
+    hd = table(rows, fmt_="csv", metric="hd95").splitlines()
+    assert "neuro-mri,neuro-contrasts,t1w-gre-1.5t,unet,zoo,hd95,1.9,0.3,2,0" in hd
+    assert "neuro-mri,neuro-contrasts,t1w-gre-1.5t,narrow-t1,narrow,hd95,1.3,0.0,2,1" in hd
     vs = table(rows, fmt_="csv", metric="volume_similarity").splitlines()
     assert vs[1] == "neuro-mri,neuro-contrasts,t1w-gre-1.5t,unet,zoo,volume_similarity,0.9,0.0,2,1"
 

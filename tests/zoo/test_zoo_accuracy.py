@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from synthzoo.cli import app
 from synthzoo.generators import anatomy
-from synthzoo.zoo.heldout import dice_per_class, heldout_images
+from synthzoo.metrics import dice_per_class
+from synthzoo.zoo.heldout import heldout_images
 from synthzoo.zoo.models import create_model, get_card
 from synthzoo.zoo.predict import predict_array
 from synthzoo.zoo.weights import BUNDLED, sha256_file

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from synthzoo.zoo.card import WeightCard
-from synthzoo.zoo.heldout import dice_per_class
+from synthzoo.metrics import dice_per_class
 from synthzoo.zoo.train import TrainConfig, soft_dice_loss, train
 from synthzoo.zoo.weights import sha256_file
 

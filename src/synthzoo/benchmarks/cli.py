@@ -93,11 +93,14 @@ def steps_cmd(
 
 def command_line(config, out: Path, *, quick: bool = False) -> str:
     """The command that reproduces ``config`` (recorded with the results), with the
-    threading variables of the environment in front."""
+    threading variables of the environment in front, except those the CLI sets itself
+    (:mod:`synthzoo._threads`)."""
+    from synthzoo._threads import SET_BY_SYNTHZOO
     from synthzoo.benchmarks.speed import thread_env
 
     join = lambda v: ",".join(str(x) for x in v)  # noqa: E731
-    parts = [f"{k}={v}" for k, v in thread_env().items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
+    env = {k: v for k, v in thread_env().items() if SET_BY_SYNTHZOO.get(k) != v}
+    parts = [f"{k}={v}" for k, v in env.items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
              f"--threads {join(config.threads)}", f"--repeats {config.repeats}",
              f"--warmup {config.warmup}"]
     if config.generators:

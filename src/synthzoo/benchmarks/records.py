@@ -39,7 +39,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from synthzoo._io import write_text
 
-SCHEMA_VERSION = 1
+#: 2: adds ``hd95``, ``assd`` and ``object_f1`` (runs of version 1 are recomputed on the next run)
+SCHEMA_VERSION = 2
 RECORDS = "records.jsonl"
 DONE = "done"
 LOCK = ".lock"
@@ -47,6 +48,8 @@ MODEL_KINDS = ("zoo", "narrow", "classical")
 #: fields that differ between two runs of the same work (excluded when comparing results)
 TIMING_FIELDS = ("time", "seconds")
 #: fields that identify one row; two rows with the same values are duplicates
+#: metric fields (numbers or null), see :mod:`synthzoo.metrics`
+METRIC_FIELDS = ("dice", "volume_similarity", "hd95", "assd", "object_f1")
 IDENTITY = ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "label")
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -92,6 +95,13 @@ FIELDS: tuple[Field, ...] = (
     Field("dice", "number", "Dice overlap (null: label absent from truth and prediction)",
           nullable=True, minimum=0.0, maximum=1.0),
     Field("volume_similarity", "number", "1 - ||A|-|B|| / (|A|+|B|)", nullable=True, minimum=0.0, maximum=1.0),
+    Field("hd95", "number", "95th-percentile Hausdorff distance between the label's surfaces in mm "
+          "(null: label absent from both; the image diagonal: absent from one)", nullable=True, minimum=0.0),
+    Field("assd", "number", "average symmetric surface distance in mm (null and absent as for hd95)",
+          nullable=True, minimum=0.0),
+    Field("object_f1", "number", "object-level F1 at IoU 0.5 of the label's connected components "
+          "(instance labels such as nuclei; null for other labels or no object in either)",
+          nullable=True, minimum=0.0, maximum=1.0),
     Field("n_truth", "integer", "voxels of the label in the truth", minimum=0),
     Field("n_pred", "integer", "voxels of the label in the prediction", minimum=0),
     Field("calibration", "string", "classical baselines: how clusters were mapped to labels", nullable=True),
@@ -143,7 +153,7 @@ def json_schema() -> dict[str, Any]:
 
 
 def check_row(row: Any) -> str | None:
-    """What is wrong with one record (``None``: a valid schema-v1 row).  Same rules as
+    """What is wrong with one record (``None``: a valid row of :data:`SCHEMA_VERSION`).  Same rules as
     :func:`json_schema`; the message names the field and what is valid."""
     if not isinstance(row, dict):
         return f"a record must be a JSON object, got {type(row).__name__}"
@@ -293,13 +303,13 @@ def without_timing(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def frame(rows: Iterable[Mapping[str, Any]] | str | Path):
     """Records (rows, or a records-file path read with :func:`read`) as a pandas DataFrame with
-    the columns of :data:`FIELDS` in order (``dice``, ``volume_similarity`` as float, NaN for null)."""
+    the columns of :data:`FIELDS` in order (the metrics of :data:`METRIC_FIELDS` as float, NaN for null)."""
     import pandas as pd
 
     data = read(rows) if isinstance(rows, (str, Path)) else list(rows)
     df = pd.DataFrame(data, columns=list(FIELD_NAMES) if not data else None)
     df = df[[c for c in FIELD_NAMES if c in df.columns] + [c for c in df.columns if c not in _BY_NAME]]
-    for k in ("dice", "volume_similarity"):
+    for k in METRIC_FIELDS:
         if k in df.columns:
             df[k] = pd.to_numeric(df[k], errors="coerce").astype(float)
     return df

@@ -19,27 +19,46 @@ def _split(values: Optional[List[str]]) -> Optional[list[str]]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
+def summary_text(summary: dict) -> str:
+    """What ``bench run`` did, in a few lines: the suite, each model x test set (new runs and
+    runs skipped as already done), the time and where the records and tables are."""
+    where = (f"on {summary['workers']} worker(s) of {summary['scheduler']}" if summary.get("scheduler")
+             else f"in {summary['workers']} process(es)")
+    lines = [f"suite {summary['suite']}: {summary['runs']} run(s), {summary['new']} new, "
+             f"{summary['skipped']} already done (skipped), {summary['seconds']} s {where}"]
+    width = max([len(r["model"]) for r in summary["ran"]] + [5])
+    for r in summary["ran"]:
+        lines.append(f"  {r['model']:<{width}}  {r['testset']:<22} {r['new']:>4} new {r['skipped']:>4} skipped")
+    lines.append(f"records: {summary['records']}")
+    if summary.get("tables"):
+        lines.append("tables: " + ", ".join(summary["tables"].values()))
+    return "\n".join(lines)
+
+
 def register_run(bench_app: typer.Typer) -> None:
     """Add ``run`` and ``table`` to the ``synthzoo bench`` app."""
 
     @bench_app.command("run")
     def run_cmd(
-        models: Optional[List[str]] = typer.Option(None, "--models", help="Models (comma-separated or repeated) (default: every bundled zoo model and baseline)."),
-        testsets: Optional[List[str]] = typer.Option(None, "--testsets", help="Test sets (comma-separated or repeated) (default: all)."),
+        suite: Optional[str] = typer.Argument(None, help="Suite: quick (tiny test sets, minutes on 2 CPU cores) or full (default sizes) [full]."),
+        models: Optional[List[str]] = typer.Option(None, "--models", help="Models (comma-separated or repeated) (default: the suite's: every bundled zoo model and baseline)."),
+        testsets: Optional[List[str]] = typer.Option(None, "--testsets", help="Test sets (comma-separated or repeated) (default: the suite's: all)."),
         root: Optional[Path] = typer.Option(None, "--root", help="Test-set root (missing sets are built there) (default: $SYNTHZOO_DATA/datasets)."),
         out: Path = typer.Option(Path("out/benchmark"), "--out", help="Output folder: records.jsonl, done/, tables."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-        quick: bool = typer.Option(False, "--quick", help="Tiny test sets (ROOT/quick)."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Run the cases in N local processes (dask.distributed LocalCluster)."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the cases on the workers of this dask.distributed scheduler (tcp://HOST:PORT)."),
+        quick: bool = typer.Option(False, "--quick", help="Same as the quick suite."),
         as_json: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
     ) -> None:
-        """Run models on test sets (resumable); write records, then the tables and figure."""
+        """Run a benchmark suite (resumable); write records, then the tables and figure."""
         from synthzoo.benchmarks.records import RecordError
         from synthzoo.benchmarks.runner import BenchmarkError, run
         from synthzoo.leaderboard.tables import write_tables
 
         try:
-            summary = run(_split(models), _split(testsets), root, out, device=device, quick=quick,
-                          progress=not as_json)
+            summary = run(_split(models), _split(testsets), root, out, suite=suite, device=device, quick=quick,
+                          progress=not as_json, workers=workers, scheduler=scheduler)
             summary["tables"] = write_tables(out)
         except (BenchmarkError, RecordError) as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -50,8 +69,7 @@ def register_run(bench_app: typer.Typer) -> None:
             for note in summary["notes"]:
                 typer.echo(f"note: {note}", err=True)
             typer.echo(Path(summary["tables"]["benchmark.md"]).read_text())
-            typer.echo(f"{summary['new']} new run(s), {summary['skipped']} already done, "
-                       f"{summary['seconds']} s; records: {summary['records']}")
+            typer.echo(summary_text(summary))
 
     @bench_app.command("table")
     def table_cmd(

@@ -1,7 +1,7 @@
 """Cross-domain generalization benchmark runner: models x test sets x cases -> result records.
 
 For each (model, test set, case) not yet done, the runner predicts a label map, compares it
-with the case's labels chunk by chunk (:mod:`synthzoo.benchmarks.metrics`), and adds one record
+with the case's labels chunk by chunk (:mod:`synthzoo.metrics`), and adds one record
 per label to ``OUT/records.jsonl`` with a done marker (format, locking and integrity checks:
 :mod:`synthzoo.benchmarks.records`).  A re-run skips runs whose rows match their marker and
 recomputes the others, so no record is ever duplicated (DomainBed's pattern: append records,
@@ -29,10 +29,17 @@ import numpy as np
 
 from synthzoo.benchmarks import records as rec
 from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
-from synthzoo.benchmarks.metrics import label_metrics
 from synthzoo.benchmarks.records import RECORDS, RecordError
+from synthzoo.metrics import label_metrics
 
 BACKGROUND = "background"
+#: labels whose connected components are instances (object F1 is computed for them)
+OBJECT_LABELS = frozenset({"nucleus"})
+
+
+def object_labels(card: Any) -> tuple[int, ...]:
+    """Indices of the labels of test set ``card`` that are instances (:data:`OBJECT_LABELS`)."""
+    return tuple(i for i, name in enumerate(card.label_names) if name in OBJECT_LABELS)
 
 
 class BenchmarkError(ValueError):
@@ -187,18 +194,128 @@ def _calibration(bm: BenchModel, calib_set: Any, contrast: str, k: int) -> tuple
     return mapping, f"{MAPPING_RULE}: {calib_set.card.name} seed {calib_set.card.seed} case {c.name}"
 
 
-def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = None,
-        root: str | Path | None = None, out: str | Path = "out/benchmark", *, device: str = "cpu",
-        quick: bool = False, seed: int = 0, progress: bool = True) -> dict[str, Any]:
-    """Run every applicable (model, test set, case) not yet done; returns a summary dict.
+@dataclass(frozen=True)
+class RunSpec:
+    """One (model, test set, case) run as sent to a worker: plain, picklable values only.
 
-    ``root``: where the test sets are (default :func:`synthzoo.datasets.default_root`; with
-    ``quick``, its ``quick`` subfolder, as :func:`synthzoo.datasets.build_all` builds them);
-    missing test sets are built there.  Records go to ``OUT/records.jsonl``; a second run on
-    the same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`)."""
+    ``root`` and ``calib_root`` are absolute folders of the test set and of its calibration
+    build; ``provenance``, ``testset_sha256`` and ``case_sha256`` are computed once by the
+    coordinating process so that every worker writes the same values; ``threads`` (``None``:
+    leave as is) is the torch thread count of the worker process."""
+
+    key: str
+    model: BenchModel
+    testset: str
+    root: str
+    case: str
+    calib_root: str
+    device: str
+    seed: int
+    testset_sha256: str
+    case_sha256: str
+    provenance: tuple[tuple[str, Any], ...]
+    threads: int | None = None
+
+
+#: how long to try to reach a ``--scheduler`` before giving up
+CONNECT_TIMEOUT = "20s"
+#: per-process cache of opened test sets, zoo models and calibrations (workers reuse it)
+_CACHE: dict[Any, Any] = {}
+
+
+def _cached(key: Any, make: Any) -> Any:
+    if key not in _CACHE:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = make()
+    return _CACHE[key]
+
+
+def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
+    """The record rows of one run (one per label): predict the case, compare it with its labels
+    (:func:`synthzoo.metrics.label_metrics`).  Pure apart from the per-process cache; runs in
+    the coordinating process (serial) or in a Dask worker; never writes anything."""
+    import synthzoo.datasets as ds
+
+    t0 = time.perf_counter()
+    if spec.threads is not None:
+        import torch
+
+        torch.set_num_threads(spec.threads)
+    bm = spec.model
+    ts = _cached(("testset", spec.testset, spec.root, spec.testset_sha256), lambda: ds.open(spec.testset, spec.root))
+    case = ts.cases[spec.case]
+    k = len(ts.card.label_names)
+    ctx: dict[str, Any] = {}
+    if bm.kind != "classical":
+        def load() -> tuple[Any, Any]:
+            from synthzoo.zoo.models import create_model, get_card
+
+            return create_model(bm.name, pretrained=True, offline=True), get_card(bm.name)
+
+        ctx["model"], ctx["card"] = _cached(("zoo", bm.name, bm.version), load)
+        import torch
+
+        torch.manual_seed(spec.seed)
+    else:
+        calib = _cached(("calibration-set", spec.testset, spec.calib_root),
+                        lambda: ds.open(spec.testset, spec.calib_root))
+        ctx["mapping"], ctx["calibration"] = _cached(
+            ("calibration", bm.name, bm.version, spec.testset, spec.calib_root, case.contrast),
+            lambda: _calibration(bm, calib, case.contrast, k))
+    pred, calibration = predict_case(bm, case, ctx, spec.device)
+    metrics = label_metrics(pred, case.labels, k, case.mask, spacing=case.spacing,
+                            object_labels=object_labels(ts.card))
+    seconds = round(time.perf_counter() - t0, 3)
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    rows = []
+    for i, (label, m) in enumerate(zip(ts.card.label_names, metrics)):
+        rows.append({
+            "schema_version": rec.SCHEMA_VERSION, "run_key": spec.key, "model": bm.name,
+            "model_kind": bm.kind, "model_version": bm.version, "trained_contrast": bm.trained_contrast,
+            "testset": ts.card.name, "testset_domain": ts.card.domain, "testset_size": ts.card.size,
+            "testset_seed": ts.card.seed, "case": case.name, "case_seed": case.attrs.get("seed"),
+            "contrast": case.contrast, "label": label, "label_index": i,
+            "foreground": label != BACKGROUND,
+            **{k_: (None if isinstance(v, float) and not np.isfinite(v) else v) for k_, v in m.items()},
+            "calibration": calibration, **dict(spec.provenance),
+            "weights_sha256": bm.version if bm.kind != "classical" else None,
+            "testset_sha256": spec.testset_sha256, "case_sha256": spec.case_sha256,
+            "device": spec.device, "seed": spec.seed, "time": now, "seconds": seconds})
+    return rows
+
+
+def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = None,
+        root: str | Path | None = None, out: str | Path = "out/benchmark", *, suite: str | None = None,
+        device: str = "cpu", quick: bool = False, seed: int = 0, progress: bool = True,
+        workers: int | None = None, scheduler: str | None = None) -> dict[str, Any]:
+    """Run every applicable (model, test set, case) of ``suite`` not yet done; returns a summary.
+
+    ``suite``: a name of :data:`synthzoo.benchmarks.suites.SUITES` (default ``full``;
+    ``quick=True`` means ``quick``); ``models`` / ``testsets`` narrow it.  ``root``: where the
+    test sets are (default :func:`synthzoo.datasets.default_root`; quick sizes in its ``quick``
+    subfolder, as :func:`synthzoo.datasets.build_all` builds them); missing test sets are built
+    there.  ``workers``: run the cases in that many local processes (a
+    ``dask.distributed.LocalCluster``); ``scheduler``: the address of a ``dask.distributed``
+    scheduler whose workers run them (they must see ``root`` and ``out`` at the same paths).
+    Either way only this process writes ``OUT/records.jsonl``, in the order of a serial run, so
+    the records equal a serial run's except for ``time`` and ``seconds``.  A second run on the
+    same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`)."""
+    from synthzoo.benchmarks.suites import DEFAULT_SUITE, get_suite
+
     t_start = time.perf_counter()
-    bms = resolve_models(models)
-    names = resolve_testsets(testsets)
+    if quick and suite not in (None, "quick"):
+        raise BenchmarkError(f"quick=True contradicts suite {suite!r}; use suite='quick'")
+    try:
+        su = get_suite("quick" if quick else suite or DEFAULT_SUITE)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
+    if workers is not None and workers < 1:
+        raise BenchmarkError(f"workers must be >= 1, got {workers}")
+    if workers is not None and scheduler:
+        raise BenchmarkError("give either workers (local processes) or scheduler (a cluster), not both")
+    bms = resolve_models(models if models is not None else su.models)
+    names = resolve_testsets(testsets if testsets is not None else su.testsets)
     if device.startswith("cuda"):
         import torch
 
@@ -206,81 +323,130 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
             raise BenchmarkError("device cuda asked for but no CUDA device is available; use cpu")
     out = Path(out)
     with rec.RecordStore(out) as store:  # locks OUT; drops runs whose rows do not match their marker
-        return _run(store, bms, names, root, out, device=device, quick=quick, seed=seed,
-                    progress=progress, t_start=t_start)
+        return _run(store, bms, names, root, out, suite=su, device=device, seed=seed, progress=progress,
+                    workers=workers, scheduler=scheduler, t_start=t_start)
+
+
+def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
+           out: Path, *, quick: bool, device: str, seed: int, threads: int | None,
+           on_testset: Any = None) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
+    """Build missing test sets (and calibration builds), then list every run as
+    ``(model, test set, case, key)`` and the specs of those not done, in a fixed order."""
+    import synthzoo.datasets as ds
+
+    base = Path(root) if root is not None else ds.default_root()
+    sub = (base / "quick" if quick else base).resolve()
+    calib_root = (out / "calibration" / ("quick" if quick else "default")).resolve()
+    prov = tuple(provenance().items())
+    runs, specs = [], []
+    for name in names:
+        if on_testset is not None:
+            on_testset(name)
+        b = ds.get_builder(name)
+        ts = _open_or_build(name, sub, size=b.quick_size if quick else b.default_size)
+        ts_sha, case_sha = checksums(ts)
+        calibrated = False
+        for bm in bms:
+            if not bm.applies_to(ts.card):
+                continue
+            for case in ts.cases.values():
+                key = run_key(bm, ts.card, case.name)
+                runs.append((bm, ts.card.name, case.name, key))
+                if store.is_done(key):
+                    continue
+                if bm.kind == "classical" and not calibrated:  # workers only open it
+                    _open_or_build(name, calib_root, size=ts.card.size, seed=ts.card.seed + 1)
+                    calibrated = True
+                specs.append(RunSpec(key, bm, name, str(sub), case.name, str(calib_root), device, seed,
+                                     ts_sha, case_sha[case.name], prov, threads))
+    return runs, specs
+
+
+class _Executor:
+    """Runs specs serially, in local worker processes or on a Dask cluster; yields
+    ``(spec, rows)`` in the order of the specs."""
+
+    def __init__(self, workers: int | None, scheduler: str | None) -> None:
+        self.workers, self.scheduler = workers, scheduler
+        self.client = self.cluster = None
+        self.n_workers = 1
+
+    def __enter__(self) -> "_Executor":
+        if self.workers is None and not self.scheduler:
+            return self
+        try:
+            import logging
+
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - distributed is a core dependency
+            raise BenchmarkError("--workers/--scheduler need dask.distributed; pip install distributed") from None
+        if self.scheduler:
+            try:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as exc:
+                raise BenchmarkError(f"cannot connect to the Dask scheduler at {self.scheduler} ({exc}); "
+                                     f"give the address `dask scheduler` printed, e.g. tcp://HOST:8786") from None
+            self.n_workers = len(self.client.scheduler_info()["workers"])
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+            self.n_workers = self.workers
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def map(self, specs: list[RunSpec]) -> Iterable[tuple[RunSpec, list[dict[str, Any]]]]:
+        if self.client is None:
+            for spec in specs:
+                yield spec, compute_run(spec)
+            return
+        futures = [self.client.submit(compute_run, spec, key=f"synthzoo-bench-{spec.key}", pure=False)
+                   for spec in specs]
+        try:
+            for spec, fut in zip(specs, futures):
+                yield spec, fut.result()
+        finally:
+            self.client.cancel([f for f in futures if not f.done()])
+
+
+def _threads(workers: int | None) -> int | None:
+    """torch threads per local worker process: the CPU cores shared out (at least 1)."""
+    import os
+
+    return None if workers is None else max(1, (os.cpu_count() or 1) // workers)
 
 
 def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
-         out: Path, *, device: str, quick: bool, seed: int, progress: bool, t_start: float) -> dict[str, Any]:
-    import synthzoo.datasets as ds
+         out: Path, *, suite: Any, device: str, seed: int, progress: bool, workers: int | None,
+         scheduler: str | None, t_start: float) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     recon = store.reconciled
-    base = Path(root) if root is not None else ds.default_root()
-    sub = base / "quick" if quick else base
-    calib_root = out / "calibration" / ("quick" if quick else "default")
-    prov = provenance()
-    jobs, sums = [], {}
-    for name in names:
-        b = ds.get_builder(name)
-        ts = _open_or_build(name, sub, size=b.quick_size if quick else b.default_size)
-        sums[name] = checksums(ts)
-        for bm in bms:
-            if bm.applies_to(ts.card):
-                jobs.extend((bm, ts, case) for case in ts.cases.values())
-    new = skipped = 0
-    cache: dict[Any, Any] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, disable=not progress) as bar:
-        task = bar.add_task("benchmark", total=len(jobs))
-        for bm, ts, case in jobs:
-            key = run_key(bm, ts.card, case.name)
-            if store.is_done(key):
-                skipped += 1
-                bar.advance(task)
-                continue
-            bar.update(task, description=f"{bm.name} on {ts.card.name}/{case.name}")
-            t0 = time.perf_counter()
-            ctx: dict[str, Any] = {}
-            if bm.kind != "classical":
-                if bm.name not in cache:
-                    from synthzoo.zoo.models import create_model, get_card
-
-                    cache[bm.name] = (create_model(bm.name, pretrained=True, offline=True), get_card(bm.name))
-                ctx["model"], ctx["card"] = cache[bm.name]
-                import torch
-
-                torch.manual_seed(seed)
-            else:
-                ck = (bm.name, ts.card.name, case.contrast)
-                if ck not in cache:
-                    if ts.card.name not in cache:
-                        cache[ts.card.name] = _open_or_build(ts.card.name, calib_root, size=ts.card.size,
-                                                             seed=ts.card.seed + 1)
-                    cache[ck] = _calibration(bm, cache[ts.card.name], case.contrast, len(ts.card.label_names))
-                ctx["mapping"], ctx["calibration"] = cache[ck]
-            pred, calibration = predict_case(bm, case, ctx, device)
-            metrics = label_metrics(pred, case.labels, len(ts.card.label_names), case.mask)
-            seconds = round(time.perf_counter() - t0, 3)
-            now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-            ts_sha, case_sha = sums[ts.card.name]
-            rows = []
-            for i, (label, m) in enumerate(zip(ts.card.label_names, metrics)):
-                rows.append({
-                    "schema_version": rec.SCHEMA_VERSION, "run_key": key, "model": bm.name,
-                    "model_kind": bm.kind, "model_version": bm.version, "trained_contrast": bm.trained_contrast,
-                    "testset": ts.card.name, "testset_domain": ts.card.domain, "testset_size": ts.card.size,
-                    "testset_seed": ts.card.seed, "case": case.name, "case_seed": case.attrs.get("seed"),
-                    "contrast": case.contrast, "label": label, "label_index": i,
-                    "foreground": label != BACKGROUND,
-                    **{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in m.items()},
-                    "calibration": calibration, **prov,
-                    "weights_sha256": bm.version if bm.kind != "classical" else None,
-                    "testset_sha256": ts_sha, "case_sha256": case_sha[case.name],
-                    "device": device, "seed": seed, "time": now, "seconds": seconds})
-            store.add_run(key, rows)
-            new += 1
-            bar.advance(task)
-    return {"records": str(store.path), "runs": len(jobs), "new": new, "skipped": skipped,
+    with Progress(*columns, disable=not progress, transient=True) as bar:  # opening or building test sets
+        task = bar.add_task("test sets", total=len(names))
+        runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
+                             threads=_threads(workers),
+                             on_testset=lambda n: bar.update(task, completed=names.index(n),
+                                                             description=f"test set {n} (opening or building)"))
+    todo = {s.key for s in specs}
+    ran: dict[tuple[str, str], dict[str, Any]] = {}
+    for bm, ts_name, _, key in runs:
+        r = ran.setdefault((bm.name, ts_name), {"model": bm.name, "testset": ts_name, "new": 0, "skipped": 0})
+        r["new" if key in todo else "skipped"] += 1
+    with _Executor(workers, scheduler) as ex, Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task(f"bench {suite.name}", total=len(runs), completed=len(runs) - len(specs))
+        for spec, rows in ex.map(specs):
+            store.add_run(spec.key, rows)
+            bar.update(task, advance=1, description=f"{spec.model.name} on {spec.testset}/{spec.case}")
+        bar.update(task, description=f"bench {suite.name}")
+    return {"suite": suite.name, "records": str(store.path), "runs": len(runs), "new": len(specs),
+            "skipped": len(runs) - len(specs), "ran": list(ran.values()),
+            "workers": ex.n_workers, "scheduler": scheduler,
             "dropped_unfinished_records": recon.dropped_rows, "recomputed_runs": len(recon.dropped_runs),
             "notes": recon.notes(store.path), "seconds": round(time.perf_counter() - t_start, 2)}

@@ -27,7 +27,7 @@ def _fail(exc: Exception, code: int = 2) -> None:
 def table_cmd(
     results: List[Path] = typer.Argument(..., help="records.jsonl file(s)."),
     fmt: str = typer.Option("md", "--format", help="md, csv, latex or html."),
-    metric: str = typer.Option("dice", "--metric", help="dice or volume_similarity."),
+    metric: str = typer.Option("dice", "--metric", help="dice, volume_similarity, hd95, assd (mm; lower is better) or object_f1."),
 ) -> None:
     """Print the leaderboard table: models x contrasts per domain, mean ± standard error."""
     from synthzoo.benchmarks.records import RecordError
@@ -44,7 +44,7 @@ def build_cmd(
     results: List[Path] = typer.Argument(..., help="records.jsonl file(s)."),
     out: Path = typer.Option(..., "--out", help="Site folder (index.html inside)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an --out that is not a leaderboard site (moved aside, not deleted)."),
-    metric: str = typer.Option("dice", "--metric", help="dice or volume_similarity."),
+    metric: str = typer.Option("dice", "--metric", help="dice, volume_similarity, hd95, assd (mm; lower is better) or object_f1."),
 ) -> None:
     """Build the static leaderboard site (validated input; written whole or not at all)."""
     from synthzoo.benchmarks.records import RecordError

@@ -1,6 +1,7 @@
 """Records -> leaderboard tables (markdown, CSV, LaTeX, HTML) and bar figures.  Reads records only.
 
-**Value of a cell.** Per case, the mean of the metric (``dice`` or ``volume_similarity``) over
+**Value of a cell.** Per case, the mean of the metric (``dice``, ``volume_similarity``,
+``hd95``, ``assd`` or ``object_f1``; :mod:`synthzoo.metrics`) over
 the labels that are not ``background`` (all labels where a test set has none; labels absent
 from truth and prediction are skipped); the cell is the mean over the cases of one contrast
 ± the standard error ``std(ddof=1) / sqrt(n)`` (no error with one case).
@@ -12,7 +13,8 @@ narrow baselines (zoo cards with ``baseline: true``), classical baselines, then 
 ``in-domain`` (the contrast(s) the domain's narrow baselines were trained on) and ``unseen``
 (mean over the other contrasts, ± standard error over contrasts).  Without a narrow baseline
 ``in-domain`` is ``n/a`` and ``unseen`` is the mean over all contrasts, and the table says so.
-The best value of each column is marked (markdown ``**bold**``, LaTeX ``\\textbf``, HTML
+The best value of each column (the highest; the lowest for the distances ``hd95`` and ``assd``,
+in mm) is marked (markdown ``**bold**``, LaTeX ``\\textbf``, HTML
 ``class="best"``, CSV ``best=1``).
 """
 
@@ -29,8 +31,10 @@ import pandas as pd
 
 from synthzoo._io import save_figure, write_text
 from synthzoo.benchmarks.records import RECORDS, RecordError, frame
+from synthzoo.metrics import LOWER_IS_BETTER
 
-METRICS = {"dice": "Dice", "volume_similarity": "volume similarity"}
+METRICS = {"dice": "Dice", "volume_similarity": "volume similarity", "hd95": "HD95 (mm)",
+           "assd": "ASSD (mm)", "object_f1": "object F1 (IoU 0.5)"}
 FORMATS = ("md", "csv", "latex", "html")
 KINDS = {"zoo": "randomized", "narrow": "narrow baseline", "classical": "classical baseline"}
 IN_DOMAIN, UNSEEN = "in-domain", "unseen"
@@ -151,7 +155,7 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
         for col in columns:
             vals = [cells[(m, col.key)].mean for m, _ in rows if (m, col.key) in cells]
             if vals:
-                top = round(max(vals), 3)
+                top = round(min(vals) if metric in LOWER_IS_BETTER else max(vals), 3)
                 for m, _ in rows:
                     c = cells.get((m, col.key))
                     if c is not None and round(c.mean, 3) == top:
@@ -301,7 +305,10 @@ def _draw(ax: Any, t: DomainTable) -> None:
                hatch={"narrow": "//", "classical": ".."}.get(kind),
                label=f"{model} ({KINDS.get(kind, kind)})", error_kw={"elinewidth": 0.8})
     ax.set_xticks(x, [c.header for c in cols], rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(0, 1)
+    if t.metric in LOWER_IS_BETTER:
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_ylim(0, 1)
     ax.set_ylabel(f"mean foreground {METRICS[t.metric]}", fontsize=8)
     ax.set_title(f"{t.domain}: mean ± standard error over cases", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -310,7 +317,7 @@ def _draw(ax: Any, t: DomainTable) -> None:
 
 def figures(tables: list[DomainTable], out: str | Path) -> Path:
     """Bar plots, one panel per domain: a group of bars per contrast column (one bar per
-    model, standard-error bars) plus the summary columns; y is the metric, 0..1.  PNG."""
+    model, standard-error bars) plus the summary columns; y is the metric (0..1, or mm from 0).  PNG."""
     import matplotlib
 
     matplotlib.use("Agg")

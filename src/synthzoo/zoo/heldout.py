@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthzoo.generators import anatomy
+from synthzoo.metrics import dice_per_class
 
 # BrainWeb 1.5 T: (T1 ms, T2 ms, PD) for CSF, GM, WM
 TISSUE = {"csf": (2569.0, 329.0, 1.0), "gray_matter": (833.0, 83.0, 0.86), "white_matter": (500.0, 70.0, 0.77)}
@@ -40,17 +41,6 @@ def heldout_images() -> dict[str, np.ndarray]:
     out = {"t1": anatomy.template_t1()[..., z].astype(np.float32)}
     for name, (tr, te) in SEQUENCES.items():
         out[name] = spin_echo(prob, tr=tr, te=te, seed=len(out))
-    return out
-
-
-def dice_per_class(pred, truth, n_classes: int) -> list[float]:
-    """Hard Dice per class (NaN where a class is absent from both) of integer maps
-    (NumPy arrays or tensors of the same shape)."""
-    out = []
-    for k in range(n_classes):
-        a, b = pred == k, truth == k
-        s = int(a.sum()) + int(b.sum())
-        out.append(float("nan") if s == 0 else 2 * int((a & b).sum()) / s)
     return out
 
 

@@ -29,7 +29,7 @@ import lightning as L
 
 from synthzoo._io import atomic_write, write_text
 from synthzoo.zoo.card import WeightCard
-from synthzoo.zoo.heldout import dice_per_class
+from synthzoo.metrics import dice_per_class
 from synthzoo.zoo.weights import sha256_file
 
 CKPT = "checkpoints/last.ckpt"
