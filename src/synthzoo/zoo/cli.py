@@ -135,6 +135,8 @@ def train_cmd(
     name: str = typer.Option("", "--name", help="Model name for the card (default GENERATOR-MODEL-Dd)."),
     generator_kwargs: str = typer.Option("{}", "--generator-kwargs", help='Generator options as JSON, e.g. \'{"target": "brain"}\'.'),
     task: str = typer.Option("segmentation", "--task", help="Task named in the card."),
+    init_weights: str = typer.Option("", "--init-weights", help="Start from these safetensors weights (a curriculum stage)."),
+    init_sha256: str = typer.Option("", "--init-sha256", help="Expected sha256 of --init-weights."),
     baseline: bool = typer.Option(False, "--baseline", help="Mark the card as a narrow baseline (one fixed contrast)."),
     description: str = typer.Option("", "--description", help="One line for the card."),
     out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
@@ -156,6 +158,7 @@ def train_cmd(
     except ValueError as exc:
         _fail(f"--generator-kwargs {generator_kwargs!r}: {exc}; give a JSON object like '{{\"target\": \"brain\"}}'")
     cfg = TrainConfig(generator_kwargs=gkw, task=task, baseline=baseline, description=description,
+                      init_weights=init_weights, init_sha256=init_sha256,
                       generator=generator, model=model, dims=dims, size=size, spacing=spacing,
                       steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,
                       val_every=val_every, ckpt_every=ckpt_every, name=name,

@@ -57,6 +57,10 @@ class TrainConfig:
     task: str = "segmentation"
     license: str = "Apache-2.0"
     baseline: bool = False  # a narrow baseline (one fixed contrast), not domain-randomized
+    #: start from these weights (a safetensors file with this sha256, written by an earlier
+    #: synthetic-only run) instead of a random initialisation: a curriculum in stages
+    init_weights: str = ""
+    init_sha256: str = ""
     description: str = ""
 
     def card_name(self) -> str:
@@ -194,6 +198,13 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     with torch.random.fork_rng(devices=[]):  # initial weights from cfg.seed, the caller's RNG untouched
         torch.manual_seed(cfg.seed)
         model = create_model(cfg.model, pretrained=False, **kw)
+    if cfg.init_weights:
+        from safetensors.torch import load_file
+
+        got = sha256_file(cfg.init_weights)
+        if cfg.init_sha256 and got != cfg.init_sha256:
+            raise ValueError(f"{cfg.init_weights}: sha256 {got} differs from --init-sha256 {cfg.init_sha256}")
+        model.load_state_dict(load_file(cfg.init_weights), strict=True)
     div = getattr(model, "divisor", lambda: 1)()
     if cfg.size % div:
         raise ValueError(f"--size {cfg.size} must be a multiple of {div} for this {cfg.model} "
@@ -267,6 +278,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "ce_weight": cfg.ce_weight, "seed": cfg.seed, "loss": "soft-dice" + (" + ce" if cfg.ce_weight else ""),
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
                   "anatomy": getattr(gen, "anatomy", None),
+                  **({"init_weights": {"file": Path(cfg.init_weights).name, "sha256": sha256_file(cfg.init_weights)}}
+                     if cfg.init_weights else {}),
                   "torch": torch.__version__},
         command=command, metrics={"synthetic_val_dice": dict(zip(gen.label_names, val))},
     )
