@@ -56,7 +56,7 @@ def bundle(run: Path, contrast: str | None) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("runs", nargs="*", type=Path)
-    ap.add_argument("--contrast", default="t1w-gre-1.5t")
+    ap.add_argument("--contrast", default="t1w-gre-1.5t", help="narrow baselines: the test contrast they were trained on")
     ap.add_argument("--testset", default="neuro-contrasts")
     ap.add_argument("--models", default="", help="bundled models to evaluate (default: the runs')")
     args = ap.parse_args()
@@ -86,7 +86,7 @@ def main() -> None:
     print(table.round(3).to_string())
     from synthzoo.zoo.card import WeightCard
 
-    agreement = contrast_agreement(names, root, args.testset)
+    agreement = contrast_agreement(names, root, args.testset) if args.testset == "neuro-contrasts" else {}
     for name in names:
         path = BUNDLE / f"{name}.json"
         card = WeightCard.load(path)
@@ -103,12 +103,27 @@ def main() -> None:
 
 
 def _predict(name: str, case) -> np.ndarray:
+    """The label map the benchmark scores (the runner's own prediction path)."""
+    from synthzoo.benchmarks.runner import _zoo_predict
     from synthzoo.zoo.models import create_model, get_card
-    from synthzoo.zoo.predict import predict_array
 
-    card = get_card(name)
-    model = create_model(name, pretrained=True, offline=True)
-    return predict_array(model, card, np.asarray(case.image), spacing=case.spacing).argmax(0)
+    return _zoo_predict(create_model(name, pretrained=True, offline=True), get_card(name), case, "cpu")
+
+
+def _plane(arr: np.ndarray, axes: str, k: int | None = None) -> np.ndarray:
+    """A 2D view: the plane at index ``k`` (default: the one with most foreground) along z."""
+    if arr.ndim == 2:
+        return arr
+    z = axes.index("z") if "z" in axes else arr.ndim - 1
+    return np.take(arr, k, axis=z)
+
+
+def _best_plane(labels: np.ndarray, axes: str) -> int | None:
+    if labels.ndim == 2:
+        return None
+    z = axes.index("z") if "z" in axes else labels.ndim - 1
+    other = tuple(i for i in range(labels.ndim) if i != z)
+    return int(np.argmax((labels > 0).sum(other)))
 
 
 def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
@@ -143,35 +158,35 @@ def figure(names: list[str], root: Path, testset: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
 
     import synthzoo.datasets as ds
     from synthzoo._io import save_figure
 
     ts = ds.open(testset, root)
+    K = len(ts.card.label_names)
     cases = {}
     for c in ts:
         cases.setdefault(c.contrast, c)
-    cmap = ListedColormap(["black", "#3b7dd8", "#9e9e9e", "#f2f2f2"])
     cols = 2 + len(names)
-    fig, axes = plt.subplots(len(cases), cols, figsize=(2.2 * cols, 2.4 * len(cases)))
+    fig, axes = plt.subplots(len(cases), cols, figsize=(2.2 * cols, 2.4 * len(cases)), squeeze=False)
     for r, (contrast, case) in enumerate(cases.items()):
-        img = np.asarray(case.image)
-        truth = np.asarray(case.labels)
-        k = int(np.argmax((truth > 0).sum((0, 1)))) if truth.shape[2] > 1 else 0
-        k = min(k + truth.shape[2] // 8, truth.shape[2] - 1) if truth.shape[2] > 30 else k
-        panels = [(img[..., k], "gray", f"{contrast}")]
+        ax_order = str(case.attrs.get("axes", "xyz"))
+        img, truth = np.asarray(case.image), np.asarray(case.labels)
+        k = _best_plane(truth, ax_order)
+        panels = [(_plane(img, ax_order, k), "gray", contrast)]
         for n in names:
             p = _predict(n, case)
-            d = [2 * np.sum((p == j) & (truth == j)) / max(np.sum(p == j) + np.sum(truth == j), 1) for j in (1, 2, 3)]
-            panels.append((p[..., k], cmap, f"{n.replace('neuro-mri-tissue-', '')}\nDice {np.mean(d):.2f}"))
-        panels.append((truth[..., k], cmap, "truth"))
+            fg = range(1, K)
+            d = [2 * np.sum((p == j) & (truth == j)) / max(np.sum(p == j) + np.sum(truth == j), 1) for j in fg]
+            panels.append((_plane(p, ax_order, k), "viridis", f"{n}\nmean fg Dice {np.mean(d):.2f}"))
+        panels.append((_plane(truth, ax_order, k), "viridis", "truth"))
         for c, (arr, cm, title) in enumerate(panels):
             ax = axes[r, c]
-            ax.imshow(np.rot90(arr), cmap=cm, **({"vmin": 0, "vmax": 3, "interpolation": "nearest"} if c else {}))
-            ax.set_title(title, fontsize=7)
+            ax.imshow(np.rot90(arr) if ax_order == "xyz" else arr, cmap=cm,
+                      **({"vmin": 0, "vmax": K - 1, "interpolation": "nearest"} if c else {}))
+            ax.set_title(title, fontsize=6)
             ax.axis("off")
-    fig.suptitle(f"{testset}: held-out anatomy, unseen contrasts (mean CSF/GM/WM Dice of the case)", fontsize=9)
+    fig.suptitle(f"{testset}: unseen contrasts (one case each; Dice over the whole case)", fontsize=9)
     fig.tight_layout()
     path = ROOT / "docs" / "zoo" / f"{testset}.png"
     save_figure(fig, path, dpi=80)

@@ -17,10 +17,11 @@ EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 1500"
 MCT="--generator micro-ct $SMALL --size 64 --spacing 0.01 --steps 4000"
 US="--generator ultrasound $SMALL --size 96 --spacing 0.4 --steps 2050"
 declare -A RECIPE=(
-  # a curriculum in two stages, 3000 steps in all like its narrow twin: stage 1 is the first
-  # 1000 steps of the twin's run (one T1w contrast; its checkpoint at step 1000 exported to
-  # safetensors), stage 2 the full SynthSeg randomization for 2000 steps from those weights
-  [neuro-mri-tissue-unet-2d]="${NEURO/--lr 2e-3/--lr 1e-3} --steps 2000 --init-weights runs/neuro-mri-tissue-unet-2d-t1w-step1000.safetensors --init-sha256 792e70c6ea99559771e35c66bc4bd6ea6bf253208d37254c739589eef91d901c --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 2 of 2 with random contrasts'"
+  # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
+  # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
+  # contrast of every physical tissue (SynthSeg's GMM, labels of one tissue sharing a draw) for
+  # 1500 steps from those weights, with milder resolution/bias/gamma ranges than SynthSeg's
+  [neuro-mri-tissue-unet-2d]="${NEURO/--lr 2e-3/--lr 5e-4} --steps 1500 --generator-kwargs '{\"p_grouped\": 1.0, \"stds\": [0.0, 10.0], \"iso_resolution\": [1.5, 3.0], \"thick_resolution\": [1.5, 5.0], \"p_thick\": 0.3, \"bias_std\": [0.0, 0.4], \"gamma_std\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-step1000.safetensors --init-sha256 792e70c6ea99559771e35c66bc4bd6ea6bf253208d37254c739589eef91d901c --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 2 of 2 with random contrasts'"
   [neuro-mri-tissue-unet-2d-t1w]="$NEURO --steps 3000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\"}' --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast'"
   # Other domains: one CPU thread, about 10 minutes each (steps = 600 s / s-per-step measured in a
   # 30-step run at 1 thread with both cores busy); spacing in the test set's unit, chosen so its
@@ -43,4 +44,5 @@ NAME=${1:?usage: train_model.sh NAME [OUT] (--list for names)}
 OUT=${2:-runs/$NAME}
 [ -n "${RECIPE[$NAME]:-}" ] || { echo "unknown recipe $NAME; valid: ${!RECIPE[*]}" >&2; exit 2; }
 export OMP_NUM_THREADS=$THREADS
+[ -n "${DRY:-}" ] && { echo "python -m synthzoo train ${RECIPE[$NAME]}"; exit 0; }
 eval "python -m synthzoo train ${RECIPE[$NAME]} --name $NAME --device cpu --threads $THREADS --no-progress --out $OUT"
