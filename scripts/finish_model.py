@@ -63,15 +63,15 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(2)
-    names = [bundle(r, args.contrast) for r in args.runs]
-    names += [n for n in args.models.split(",") if n]
+    names = [n for n in args.models.split(",") if n]
+    if args.runs:  # bundle, then evaluate in a fresh interpreter that registers the new cards
+        names += [bundle(r, args.contrast) for r in args.runs]
+        import os
+
+        os.execv(sys.executable, [sys.executable, __file__, "--models", ",".join(names),
+                                  "--testset", args.testset, "--contrast", args.contrast])
     if not names:
         sys.exit("nothing to evaluate: give RUN_DIRs or --models")
-    import importlib
-
-    import synthzoo.zoo.models as zm
-
-    importlib.reload(zm)  # register the cards bundled above
     from synthzoo.benchmarks import records as rec
     from synthzoo.benchmarks.baselines import BASELINES
     from synthzoo.benchmarks.runner import run
