@@ -76,7 +76,7 @@ def main() -> None:
     from synthzoo.benchmarks.baselines import BASELINES
     from synthzoo.benchmarks.runner import run
 
-    out = ROOT / "out" / "zoo-eval"
+    out = ROOT / "out" / f"zoo-eval-{args.testset}"
     root = ROOT / "out" / "testsets"
     command = f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset}"
     run(names + BASELINES.names(), [args.testset], root, out)
