@@ -93,7 +93,7 @@ def main() -> None:
         bench = {"description": (f"mean foreground Dice per contrast on {args.testset} (held-out anatomy, "
                                  "default size and cases), from synthzoo.benchmarks.runner"),
                  "command": command,
-                 **{c: round(float(v), 4) for c, v in table.loc[name].items()}}
+                 **{c: round(float(v), 4) for c, v in table.loc[name].items() if v == v}}  # no NaN (other test sets)
         metrics = {**card.metrics, "benchmark": bench}
         if name in agreement:
             metrics["contrast_agreement"] = agreement[name]
