@@ -41,7 +41,9 @@ def test_generate_preview_writes_png(tmp_path):
 
 
 def test_generate_sample_without_labels_writes_tiff_and_params(tmp_path):
-    r = invoke("generate", "sample", "neuro-mri", "--n", 2, "--seed", 3, "--dims", 2, "--size", 32, "--out", tmp_path)
+    out = tmp_path / "samples"
+    r = invoke("generate", "sample", "neuro-mri", "--n", 2, "--seed", 3, "--dims", 2, "--size", 32, "--out", out)
+    tmp_path = out
     assert r.exit_code == 0, r.output
     imgs = sorted(tmp_path.glob("*_image.tif"))
     assert [p.name for p in imgs] == ["neuro-mri_00003_image.tif", "neuro-mri_00004_image.tif"]

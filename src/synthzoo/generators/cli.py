@@ -63,14 +63,18 @@ def preview_cmd(
     size: int = typer.Option(96, "--size", help="Output size per side (voxels)."),
     out: Path = typer.Option(Path("preview.png"), "--out"),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing montage at --out."),
 ) -> None:
     """Save a montage of synthetic images with their label maps."""
+    from synthzoo._outputs import OutputError, Target, check_outputs
     from synthzoo._registry import PluginError, UnknownNameError
     from synthzoo.generators.preview import preview
 
     try:
+        check_outputs([Target(out, suffixes=(".png",), what="preview montage", parents=True, option="--out")],
+                      overwrite=overwrite)
         path = preview(domain, n=n, seed=seed, dims=dims, size=size, out=out, device=device)
-    except (UnknownNameError, PluginError, ValueError) as exc:
+    except (UnknownNameError, PluginError, OutputError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(str(path))
 
@@ -85,16 +89,21 @@ def sample_cmd(
     size: int = typer.Option(96, "--size", help="Used without --labels."),
     out: Path = typer.Option(Path("samples"), "--out"),
     device: str = typer.Option("cpu", "--device"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into an existing folder of samples (files of the same names are replaced)."),
 ) -> None:
     """Write image/label pairs (NIfTI for 3D, TIFF for 2D) with their parameters as JSON."""
+    from synthzoo._outputs import OutputError, Target, check_outputs
     from synthzoo._registry import PluginError, UnknownNameError
     from synthzoo.generators.labels import LabelFileError
-    from synthzoo.generators.preview import write_samples
+    from synthzoo.generators.preview import is_samples_folder, write_samples
 
     try:
+        check_outputs([Target(out, folder=True, own=is_samples_folder, what="folder of samples",
+                              parents=True, option="--out")],
+                      inputs=[labels] if labels is not None else [], overwrite=overwrite)
         paths = write_samples(domain, out_dir=out, n=n, seed=seed, labels_path=labels, dims=dims,
                               size=size, device=device)
-    except (UnknownNameError, PluginError, LabelFileError, ValueError) as exc:
+    except (UnknownNameError, PluginError, LabelFileError, OutputError, ValueError) as exc:
         _fail(str(exc))
     for p in paths:
         typer.echo(str(p))

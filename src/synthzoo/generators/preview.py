@@ -127,6 +127,16 @@ def preview(name: str, *, n: int = 8, seed: int = 0, dims: int = 2, size: int = 
                    planes=getattr(gen, "preview_planes", None))
 
 
+SAMPLE_SUFFIXES = ("_image.nii.gz", "_labels.nii.gz", "_image.tif", "_labels.tif", "_params.json")
+
+
+def is_samples_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder that holds only what :func:`write_samples` writes (so it may
+    be written into again with ``--overwrite``; nothing else in it is ever touched)."""
+    path = Path(path)
+    return path.is_dir() and all(p.is_file() and p.name.endswith(SAMPLE_SUFFIXES) for p in path.iterdir())
+
+
 def write_samples(name: str, *, out_dir: str | Path, n: int = 1, seed: int = 0,
                   labels_path: str | Path | None = None, dims: int = 3, size: int = 96,
                   device: str | None = "cpu") -> list[Path]:
