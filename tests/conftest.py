@@ -30,6 +30,22 @@ def server(tmp_path):
     httpd.server_close()
 
 
+def _refused(r, *needles):
+    """A CLI result that was refused: exit 2 and one line ``error: ...`` holding every needle."""
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
+    for n in needles:
+        assert n in lines[0], r.output
+    return lines[0]
+
+
+@pytest.fixture
+def refused():
+    """``refused(result, *needles)``: assert a CLI run was refused with one clear line."""
+    return _refused
+
+
 @pytest.fixture
 def gen0():
     return torch.Generator().manual_seed(0)

@@ -121,19 +121,13 @@ def test_old_manifest_without_metadata_is_not_verified(copy_of):
 
 
 # -- build limits and outputs -----------------------------------------------------------------
-def _refused(r, *needles):
-    assert r.exit_code == 2, r.output
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
-    for n in needles:
-        assert n in lines[0], r.output
 
 
-def test_root_that_is_a_file(tmp_path):
+def test_root_that_is_a_file(tmp_path, refused):
     f = tmp_path / "file"
     f.write_text("mine")
-    _refused(invoke("datasets", "build", "em-cells", "--root", f, "--size", "64"), f"{f}: not a folder")
-    _refused(invoke("datasets", "build", "em-cells", "--root", f / "sub", "--size", "64"), "is not a folder")
+    refused(invoke("datasets", "build", "em-cells", "--root", f, "--size", "64"), f"{f}: not a folder")
+    refused(invoke("datasets", "build", "em-cells", "--root", f / "sub", "--size", "64"), "is not a folder")
     assert f.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
@@ -144,8 +138,8 @@ def test_root_that_is_a_file(tmp_path):
     (["em-cells", "--cases", "1000000"], "--cases 1000000: valid: 1 to 1000 per contrast"),
     (["em-cells", "--cases", "0"], "--cases 0: valid: 1 to"),
 ])
-def test_limits_checked_before_work(tmp_path, args, needle):
-    _refused(invoke("datasets", "build", *args, "--root", tmp_path / "r"), needle)
+def test_limits_checked_before_work(tmp_path, args, needle, refused):
+    refused(invoke("datasets", "build", *args, "--root", tmp_path / "r"), needle)
     assert not (tmp_path / "r").exists()
 
 
@@ -158,21 +152,21 @@ def test_disk_estimate_checked_before_work(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_foreign_store_folder_is_never_replaced(tmp_path):
+def test_foreign_store_folder_is_never_replaced(tmp_path, refused):
     mine = tmp_path / "em-cells.zarr"
     mine.mkdir()
     (mine / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {}}))
     (mine / "data.bin").write_bytes(b"\0\1")
     for extra in ([], ["--force"], ["--overwrite"]):
-        _refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64", *extra),
+        refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64", *extra),
                  "is an existing folder that is not a previous em-cells test-set store")
     (tmp_path / ".em-cells.zarr.partial").write_text("not a folder")
     shutil.rmtree(mine)
     mine.write_text("a file")
-    _refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64", "--force"), "is a file")
+    refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64", "--force"), "is a file")
     assert mine.read_text() == "a file" and (tmp_path / ".em-cells.zarr.partial").read_text() == "not a folder"
     mine.unlink()
-    _refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64"), ".em-cells.zarr.partial: is a file")
+    refused(invoke("datasets", "build", "em-cells", "--root", tmp_path, "--size", "64"), ".em-cells.zarr.partial: is a file")
 
 
 def test_overwrite_rebuilds_own_store(tiny_root, tmp_path):
@@ -184,13 +178,13 @@ def test_overwrite_rebuilds_own_store(tiny_root, tmp_path):
     assert ds.verify(NAME, tmp_path)["ok"]
 
 
-def test_figure_output_checked_before_reading(tiny_root, tmp_path):
+def test_figure_output_checked_before_reading(tiny_root, tmp_path, refused):
     (tmp_path / "fig.png").write_bytes(b"old figure")
-    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png"),
+    refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png"),
              "exists; pass --overwrite")
-    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.jpg"),
+    refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.jpg"),
              "cannot write .jpg; valid: .png, .pdf, .svg")
-    _refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path), "is a folder")
+    refused(invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path), "is a folder")
     assert (tmp_path / "fig.png").read_bytes() == b"old figure"
     r = invoke("datasets", "figure", NAME, "--root", tiny_root, "--out", tmp_path / "fig.png", "--overwrite")
     assert r.exit_code == 0, r.output

@@ -53,16 +53,9 @@ def no_inference(monkeypatch):
     monkeypatch.setattr(predict_mod, "predict_array", boom)
 
 
-def _refused(r, *needles):
-    assert r.exit_code == 2, r.output
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
-    for n in needles:
-        assert n in lines[0], r.output
-    return lines[0]
 
 
-def test_dotdot_and_existing_folder_are_never_removed(tiny, tmp_path, png, monkeypatch, no_inference):
+def test_dotdot_and_existing_folder_are_never_removed(tiny, tmp_path, png, monkeypatch, no_inference, refused):
     work = tmp_path / "work"
     (work / "sub").mkdir(parents=True)
     (work / "sibling").mkdir()
@@ -74,11 +67,11 @@ def test_dotdot_and_existing_folder_are_never_removed(tiny, tmp_path, png, monke
     monkeypatch.chdir(work / "sub")
     for out in ("..", ".", str(work / "results"), "../results", str(work / "sub" / "..")):
         for extra in ([], ["--overwrite"]):
-            _refused(invoke("predict", "tiny-test-2d", png, out, *extra))
+            refused(invoke("predict", "tiny-test-2d", png, out, *extra))
     assert _digest(tmp_path) == before
 
 
-def test_output_equal_to_input_is_refused(tiny, tmp_path, png, monkeypatch, no_inference):
+def test_output_equal_to_input_isrefused(tiny, tmp_path, png, monkeypatch, no_inference, refused):
     tmp_path = png.parent
     before = png.read_bytes()
     monkeypatch.chdir(tmp_path)
@@ -86,26 +79,26 @@ def test_output_equal_to_input_is_refused(tiny, tmp_path, png, monkeypatch, no_i
     link.symlink_to(png)
     for out in (png, "in.png", "./sub/../in.png", link):
         (tmp_path / "sub").mkdir(exist_ok=True)
-        line = _refused(invoke("predict", "tiny-test-2d", png, out, "--overwrite"), "is the input")
+        line = refused(invoke("predict", "tiny-test-2d", png, out, "--overwrite"), "is the input")
         assert str(Path(out)) in line
     import tifffile
 
     tif = tmp_path / "in.tif"
     tifffile.imwrite(tif, np.zeros((20, 20), np.uint8))
     tif_before = tif.read_bytes()
-    _refused(invoke("predict", "tiny-test-2d", tif, tmp_path / "o.zarr", "--probabilities", tif, "--overwrite"),
+    refused(invoke("predict", "tiny-test-2d", tif, tmp_path / "o.zarr", "--probabilities", tif, "--overwrite"),
              "is the input")
     assert png.read_bytes() == before and link.is_symlink() and tif.read_bytes() == tif_before
 
 
-def test_probabilities_equal_to_output_is_refused(tiny, tmp_path, png, no_inference):
+def test_probabilities_equal_to_output_isrefused(tiny, tmp_path, png, no_inference, refused):
     tmp_path = png.parent
     out = tmp_path / "o.nii.gz"
-    line = _refused(invoke("predict", "tiny-test-2d", png, out, "--probabilities", out), "also given as OUTPUT")
+    line = refused(invoke("predict", "tiny-test-2d", png, out, "--probabilities", out), "also given as OUTPUT")
     assert line.startswith(f"error: {out}")
     assert not out.exists()
     # the same file under another name, and a store inside the other
-    _refused(invoke("predict", "tiny-test-2d", png, tmp_path / "o.zarr", "--probabilities",
+    refused(invoke("predict", "tiny-test-2d", png, tmp_path / "o.zarr", "--probabilities",
                     tmp_path / "o.zarr" / "p.zarr"), "also given as OUTPUT")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
 
@@ -118,29 +111,29 @@ def test_probabilities_equal_to_output_is_refused(tiny, tmp_path, png, no_infere
     ("o.dcm", None, "needs a DICOM input"),
     ("in.png/o.png", None, "is not a folder"),
 ])
-def test_bad_outputs_fail_before_inference(tiny, tmp_path, png, no_inference, out, probs, needle):
+def test_bad_outputs_fail_before_inference(tiny, tmp_path, png, no_inference, out, probs, needle, refused):
     tmp_path = png.parent
     args = ["predict", "tiny-test-2d", png, tmp_path / out]
     if probs:
         args += ["--probabilities", tmp_path / probs]
-    line = _refused(invoke(*args), needle)
+    line = refused(invoke(*args), needle)
     assert str(tmp_path / (out if needle != "probabilities need a float format" and "jpeg" not in needle else probs)) in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]  # nothing left behind
 
 
-def test_3d_input_to_png_fails_before_inference(tiny, tmp_path, no_inference):
+def test_3d_input_to_png_fails_before_inference(tiny, tmp_path, no_inference, refused):
     import tifffile
 
     tifffile.imwrite(tmp_path / "vol.tif", np.zeros((20, 20, 3), np.uint8) + 7)
-    _refused(invoke("predict", "tiny-test-2d", tmp_path / "vol.tif", tmp_path / "o.png"), "PNG holds 2D images only")
+    refused(invoke("predict", "tiny-test-2d", tmp_path / "vol.tif", tmp_path / "o.png"), "PNG holds 2D images only")
     assert not (tmp_path / "o.png").exists()
 
 
-def test_existing_output_needs_overwrite(tiny, tmp_path, png):
+def test_existing_output_needs_overwrite(tiny, tmp_path, png, refused):
     tmp_path = png.parent
     out = tmp_path / "o.png"
     out.write_bytes(b"user's file")
-    _refused(invoke("predict", "tiny-test-2d", png, out), "exists; pass --overwrite")
+    refused(invoke("predict", "tiny-test-2d", png, out), "exists; pass --overwrite")
     assert out.read_bytes() == b"user's file"
     r = invoke("predict", "tiny-test-2d", png, out, "--overwrite")
     assert r.exit_code == 0, r.output
@@ -148,7 +141,7 @@ def test_existing_output_needs_overwrite(tiny, tmp_path, png):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "o.png"]  # no temporary left
 
 
-def test_overwrite_replaces_only_a_previous_store_of_the_same_kind(tiny, tmp_path, png):
+def test_overwrite_replaces_only_a_previous_store_of_the_same_kind(tiny, tmp_path, png, refused):
     tmp_path = png.parent
     import zarr
 
@@ -156,40 +149,40 @@ def test_overwrite_replaces_only_a_previous_store_of_the_same_kind(tiny, tmp_pat
     r = invoke("predict", "tiny-test-2d", png, out, "--probabilities", probs)
     assert r.exit_code == 0, r.output
     assert zarr.open_array(str(out), mode="r").attrs["kind"] == "labels"
-    _refused(invoke("predict", "tiny-test-2d", png, out, "--probabilities", probs), "exists; pass --overwrite")
+    refused(invoke("predict", "tiny-test-2d", png, out, "--probabilities", probs), "exists; pass --overwrite")
     r = invoke("predict", "tiny-test-2d", png, out, "--probabilities", probs, "--overwrite")
     assert r.exit_code == 0, r.output
     # a labels store is not a previous probabilities store, and a user's store is neither
     swapped = _digest(tmp_path)
-    _refused(invoke("predict", "tiny-test-2d", png, probs, "--overwrite"), "not a previous labels store")
+    refused(invoke("predict", "tiny-test-2d", png, probs, "--overwrite"), "not a previous labels store")
     user = tmp_path / "mine.zarr"
     z = zarr.create_array(str(user), shape=(4, 4), dtype="uint8")
     z[...] = 9
     z.attrs["kind"] = "labels"  # looks similar, but was not written by synthzoo predict
     before = _digest(tmp_path)
-    _refused(invoke("predict", "tiny-test-2d", png, user, "--overwrite"), "not a previous labels store")
+    refused(invoke("predict", "tiny-test-2d", png, user, "--overwrite"), "not a previous labels store")
     assert _digest(tmp_path) == before and set(swapped) <= set(before)
 
 
-def test_symlinked_output_is_replaced_as_a_link_never_its_target(tiny, tmp_path, png):
+def test_symlinked_output_is_replaced_as_a_link_never_its_target(tiny, tmp_path, png, refused):
     tmp_path = png.parent
     target = tmp_path / "elsewhere"
     target.mkdir()
     (target / "keep.png").write_bytes(b"keep")
     link = tmp_path / "o.png"
     link.symlink_to(target / "keep.png")
-    _refused(invoke("predict", "tiny-test-2d", png, link), "exists; pass --overwrite")
+    refused(invoke("predict", "tiny-test-2d", png, link), "exists; pass --overwrite")
     r = invoke("predict", "tiny-test-2d", png, link, "--overwrite")
     assert r.exit_code == 0, r.output
     assert not link.is_symlink() and (target / "keep.png").read_bytes() == b"keep"
     # a link to a folder is refused like the folder
     dlink = tmp_path / "d.zarr"
     dlink.symlink_to(target, target_is_directory=True)
-    _refused(invoke("predict", "tiny-test-2d", png, dlink, "--overwrite"), "not a previous labels store")
+    refused(invoke("predict", "tiny-test-2d", png, dlink, "--overwrite"), "not a previous labels store")
     assert (target / "keep.png").read_bytes() == b"keep" and dlink.is_symlink()
 
 
-def test_failed_write_leaves_no_outputs(tiny, tmp_path, png, monkeypatch):
+def test_failed_write_leaves_no_outputs(tiny, tmp_path, png, monkeypatch, refused):
     tmp_path = png.parent
     import synthzoo.zoo.imageio as imageio
 
@@ -204,7 +197,7 @@ def test_failed_write_leaves_no_outputs(tiny, tmp_path, png, monkeypatch):
 
     monkeypatch.setitem(imageio._WRITERS, "nifti", fail_probs)
     r = invoke("predict", "tiny-test-2d", png, out, "--probabilities", probs, "--overwrite")
-    _refused(r, f"{probs}: cannot write nifti", "disk full")
+    refused(r, f"{probs}: cannot write nifti", "disk full")
     assert out.read_bytes() == b"old labels" and not probs.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "o.nii.gz"]
 
@@ -220,19 +213,19 @@ def test_failed_write_leaves_no_outputs(tiny, tmp_path, png, monkeypatch):
     (["--spacing", "1e-6"], "resamples the 24x20 image to 1x1 voxels"),
     (["--overlap", "1"], "--overlap 1.0: must be in [0, 1)"),
 ])
-def test_limits_are_one_line_before_inference(tiny, tmp_path, png, no_inference, args, needle):
+def test_limits_are_one_line_before_inference(tiny, tmp_path, png, no_inference, args, needle, refused):
     tmp_path = png.parent
-    _refused(invoke("predict", "tiny-test-2d", png, tmp_path / "o.png", *args), needle)
+    refused(invoke("predict", "tiny-test-2d", png, tmp_path / "o.png", *args), needle)
     assert not (tmp_path / "o.png").exists()
 
 
-def test_zero_voxel_size_in_the_file_is_refused(tiny, tmp_path, no_inference):
+def test_zero_voxel_size_in_the_file_isrefused(tiny, tmp_path, no_inference, refused):
     import zarr
 
     z = zarr.create_array(str(tmp_path / "z.zarr"), shape=(16, 16), dtype="float32")
     z[...] = 1.0
     z.attrs["spacing"] = [0.0, 0.0]
-    _refused(invoke("predict", "tiny-test-2d", tmp_path / "z.zarr", tmp_path / "o.zarr"),
+    refused(invoke("predict", "tiny-test-2d", tmp_path / "z.zarr", tmp_path / "o.zarr"),
              "z.zarr: voxel size 0.0: must be finite and > 0")
 
 
