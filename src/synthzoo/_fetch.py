@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -59,9 +60,9 @@ def mirror_folders(extra: Sequence[str | Path] = ()) -> list[Path]:
 
 def download(url: str, dest: Path, sha256: str, *, retries: int = 3, timeout: float = 30.0,
              progress: bool = False) -> Path:
-    """Download ``url`` to ``dest`` with pooch: ``retries`` more attempts on network errors,
-    sha256 checked before the file is renamed into place.  A hash mismatch is not retried
-    (the server gives the wrong file).  Nothing is left behind on failure."""
+    """Download ``url`` to ``dest`` with pooch: ``retries`` more attempts on network errors and
+    on hash mismatches (a transfer cut short), sha256 checked on pooch's temporary file before
+    it is renamed into place, so nothing is left behind on failure."""
     import pooch
     import requests
 
@@ -77,16 +78,15 @@ def download(url: str, dest: Path, sha256: str, *, retries: int = 3, timeout: fl
     except ValueError as exc:  # pooch's hash mismatch
         if "hash" not in str(exc).lower():
             raise
-        got = str(exc).split("(", 1)[-1].split(")")[0] if "(" in str(exc) else "another value"
-        raise FetchError(f"{url}: sha256 mismatch (expected {sha256}, got {got.removeprefix('sha256:')}); "
+        m = re.search(r"but got (\w+)", str(exc))
+        got = m.group(1) if m else "another value"
+        raise FetchError(f"{url}: sha256 mismatch (expected {sha256}, got {got}); "
                          "the file was rejected and not cached") from None
     except (requests.RequestException, OSError) as exc:
         raise FetchError(f"{url}: download failed after {retries + 1} attempts "
                          f"({type(exc).__name__}: {exc})") from None
     finally:
         logger.setLevel(level)
-        for tmp in dest.parent.glob(f"tmp*{dest.name}*"):
-            tmp.unlink(missing_ok=True)
 
 
 def fetch_file(name: str, sha256: str, *, collection: str, urls: Sequence[str] = (),

@@ -116,8 +116,9 @@ def test_tampered_download_is_rejected_and_nothing_cached(cache, server, monkeyp
     import hashlib
 
     sha = hashlib.sha256(good).hexdigest()
-    (www / "t.nii.gz").write_bytes(good[:-1] + b"X")
-    with pytest.raises(FetchError, match=r"sha256 mismatch \(expected " + sha):
+    bad = good[:-1] + b"X"
+    (www / "t.nii.gz").write_bytes(bad)
+    with pytest.raises(FetchError, match=rf"sha256 mismatch \(expected {sha}, got {hashlib.sha256(bad).hexdigest()}\)"):
         fetch_file("t.nii.gz", sha, collection="anatomy/test", urls=[f"{url}/t.nii.gz"], retries=0)
     folder = cache / "anatomy" / "test"
     assert not folder.exists() or list(folder.iterdir()) == []
