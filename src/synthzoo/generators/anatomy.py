@@ -22,22 +22,29 @@ from synthzoo.anatomy.mni152 import (  # noqa: F401  (re-exported)
 # the target).
 
 
-def fit(vol, size):
-    """Centre crop / zero pad a spatial tensor ``vol`` to ``size``; returns ``(1, 1, *size)``."""
+def _window(vol, size, start):
+    """Crop / zero pad each axis of a spatial tensor ``vol`` to ``size``: ``start(slack)`` gives
+    where the window begins (cropping) or how much padding goes before (padding), for the
+    ``slack = |current - wanted|`` voxels of that axis."""
     import torch.nn.functional as F
 
     out = vol
     for axis, n in enumerate(size):
         cur = out.shape[axis]
         if cur > n:
-            out = out.narrow(axis, (cur - n) // 2, n)
+            out = out.narrow(axis, start(cur - n), n)
         elif cur < n:
-            before = (n - cur) // 2
+            before = start(n - cur)
             pad = [0, 0] * out.dim()
             k = out.dim() - 1 - axis
             pad[2 * k], pad[2 * k + 1] = before, n - cur - before
             out = F.pad(out, pad)
-    return out[None, None]
+    return out
+
+
+def fit(vol, size):
+    """Centre crop / zero pad a spatial tensor ``vol`` to ``size``; returns ``(1, 1, *size)``."""
+    return _window(vol, size, lambda slack: slack // 2)[None, None]
 
 
 def training_label_maps(*, batch: int, size, dims: int, spacing: float, generator):
@@ -219,23 +226,12 @@ _RESAMPLED: dict = {}
 
 
 def _crop(vol, size, generator):
-    """A random window of ``size`` from ``vol`` (zero padded where ``vol`` is smaller)."""
+    """A random window of ``size`` from ``vol`` (zero padded, at a random place, where ``vol``
+    is smaller)."""
     import torch
-    import torch.nn.functional as F
 
-    out = vol
-    for axis, n in enumerate(size):
-        cur = out.shape[axis]
-        if cur > n:
-            start = int(torch.randint(cur - n + 1, (), generator=generator, device=generator.device))
-            out = out.narrow(axis, start, n)
-        elif cur < n:
-            before = int(torch.randint(n - cur + 1, (), generator=generator, device=generator.device))
-            pad = [0, 0] * out.dim()
-            k = out.dim() - 1 - axis
-            pad[2 * k], pad[2 * k + 1] = before, n - cur - before
-            out = F.pad(out, pad)
-    return out
+    return _window(vol, size, lambda slack: int(torch.randint(slack + 1, (), generator=generator,
+                                                              device=generator.device)))
 
 
 def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
