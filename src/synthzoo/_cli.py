@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 import typer
 
@@ -11,3 +11,21 @@ def fail(msg: str, code: int = 2) -> NoReturn:
     """Print ``error: MSG`` on stderr (one line) and exit with ``code`` (2: bad input)."""
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(code)
+
+
+def print_rows(rows: Sequence[Mapping[str, Any]], *, as_json: bool,
+               columns: Mapping[str, Callable[[Mapping[str, Any]], str]]) -> None:
+    """A listing command's output: ``rows`` as JSON, or a rich table with one column per
+    ``columns`` entry (header -> the cell text of a row)."""
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(list(rows), indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(*columns)
+    for r in rows:
+        t.add_row(*(cell(r) for cell in columns.values()))
+    Console().print(t)

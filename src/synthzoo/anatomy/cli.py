@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 
 import typer
 
 from synthzoo._cli import fail as _fail
+from synthzoo._cli import print_rows
 
 anatomy_app = typer.Typer(help="Anatomy sources: real label maps generators and test sets draw from.",
                           no_args_is_help=True)
-
-
 
 
 @anatomy_app.command("list")
@@ -19,18 +17,11 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     """List anatomy sources (name, subjects, labels, split, license, citation)."""
     from synthzoo.anatomy import source_table
 
-    rows = source_table()
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table("name", "subjects", "train", "held out", "labels", "license", "citation")
-    for r in rows:
-        t.add_row(r["name"], str(len(r["subjects"])), ",".join(r["train"]), ",".join(r["heldout"]),
-                  str(len(r["labels"])), r["license"][:30], r["citation"][:50])
-    Console().print(t)
+    print_rows(source_table(), as_json=as_json, columns={
+        "name": lambda r: r["name"], "subjects": lambda r: str(len(r["subjects"])),
+        "train": lambda r: ",".join(r["train"]), "held out": lambda r: ",".join(r["heldout"]),
+        "labels": lambda r: str(len(r["labels"])), "license": lambda r: r["license"][:30],
+        "citation": lambda r: r["citation"][:50]})
 
 
 @anatomy_app.command("fetch")

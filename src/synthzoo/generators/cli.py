@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from synthzoo._cli import fail as _fail
+from synthzoo._cli import print_rows
 
 generate_app = typer.Typer(help="Domain generators: list, preview, sample.", no_args_is_help=True)
 
@@ -38,20 +38,11 @@ def generator_table() -> list[dict]:
 @generate_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List generators (built-ins and plugins)."""
-    rows = generator_table()
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table("name", "domain", "dims", "source", "description")
-    for r in rows:
-        source = f"plugin: {r['source']}" if r["plugin"] else r["source"]
-        t.add_row(r["name"], r["domain"], ",".join(map(str, r["dims"])), source, r["description"])
-    Console().print(t)
-
-
+    print_rows(generator_table(), as_json=as_json, columns={
+        "name": lambda r: r["name"], "domain": lambda r: r["domain"],
+        "dims": lambda r: ",".join(map(str, r["dims"])),
+        "source": lambda r: f"plugin: {r['source']}" if r["plugin"] else r["source"],
+        "description": lambda r: r["description"]})
 
 
 @generate_app.command("preview")

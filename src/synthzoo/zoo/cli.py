@@ -11,10 +11,9 @@ from typing import Optional
 import typer
 
 from synthzoo._cli import fail as _fail
+from synthzoo._cli import print_rows
 
 zoo_app = typer.Typer(help="Model zoo: list, describe and fetch pretrained models.", no_args_is_help=True)
-
-
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -31,18 +30,10 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
     """List pretrained models (name, domain, task, dims, baseline, sha256)."""
     from synthzoo.zoo.models import model_table
 
-    rows = model_table()
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table("name", "domain", "task", "dims", "baseline", "labels", "sha256")
-    for r in rows:
-        t.add_row(r["name"], r["domain"], r["task"], str(r["dims"]), str(r["baseline"]),
-                  ",".join(r["labels"]), r["sha256"][:12])
-    Console().print(t)
+    print_rows(model_table(), as_json=as_json, columns={
+        "name": lambda r: r["name"], "domain": lambda r: r["domain"], "task": lambda r: r["task"],
+        "dims": lambda r: str(r["dims"]), "baseline": lambda r: str(r["baseline"]),
+        "labels": lambda r: ",".join(r["labels"]), "sha256": lambda r: r["sha256"][:12]})
 
 
 @zoo_app.command("info")
