@@ -102,11 +102,16 @@ def subject_fractions(subject: str, spacing: float) -> tuple[np.ndarray, np.ndar
 
     src = get_source(SOURCE)
     vol = src.heldout_volume(subject)
-    phys = np.asarray([TISSUES.index(p) for p in src.physical], np.uint8)[vol]
+    phys_of = np.asarray([TISSUES.index(p) for p in src.physical], np.uint8)
+    phys = phys_of[vol]
     frac = np.stack([_pool(phys == t, spacing) for t in range(len(TISSUES))])
-    _, tissue_lut = src.target("tissue")
-    tissue = tissue_lut.astype(np.uint8)[vol]
-    tfrac = np.stack([_pool(tissue == t, spacing) for t in range(4)])
+    names, tissue_lut = src.target("tissue")
+    # brain tissue classes are physical tissues of the same name (checked on the label table),
+    # so their fractions are already in ``frac``; only the background is pooled again
+    for k, name in enumerate(names[1:], 1):
+        if not np.array_equal(tissue_lut == k, phys_of == TISSUES.index(name)):
+            raise ValueError(f"{SOURCE}: tissue class {name!r} is not the physical tissue {name!r}")
+    tfrac = np.stack([_pool(tissue_lut[vol] == 0, spacing)] + [frac[TISSUES.index(n)] for n in names[1:]])
     labels = tfrac.argmax(0).astype(np.uint8)
     brain = (tfrac[1:].sum(0) > 0.5).astype(np.uint8)
     for a in (frac, labels, brain):
