@@ -110,20 +110,21 @@ def _predict(name: str, case) -> np.ndarray:
     return _zoo_predict(create_model(name, pretrained=True, offline=True), get_card(name), case, "cpu")
 
 
+def _z(arr: np.ndarray, axes: str) -> int:
+    return axes.index("z") if "z" in axes else arr.ndim - 1
+
+
 def _plane(arr: np.ndarray, axes: str, k: int | None = None) -> np.ndarray:
-    """A 2D view: the plane at index ``k`` (default: the one with most foreground) along z."""
-    if arr.ndim == 2:
-        return arr
-    z = axes.index("z") if "z" in axes else arr.ndim - 1
-    return np.take(arr, k, axis=z)
+    """A 2D view: the plane at index ``k`` along z (a 2D array as it is)."""
+    return arr if arr.ndim == 2 else np.take(arr, k, axis=_z(arr, axes))
 
 
 def _best_plane(labels: np.ndarray, axes: str) -> int | None:
+    """The z index with the most foreground (``None`` for 2D)."""
     if labels.ndim == 2:
         return None
-    z = axes.index("z") if "z" in axes else labels.ndim - 1
-    other = tuple(i for i in range(labels.ndim) if i != z)
-    return int(np.argmax((labels > 0).sum(other)))
+    z = _z(labels, axes)
+    return int(np.argmax((labels > 0).sum(tuple(i for i in range(labels.ndim) if i != z))))
 
 
 def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
