@@ -111,7 +111,9 @@ def test_cli_sets_omp_wait_policy_before_torch_is_imported():
             "from synthzoo.benchmarks.speed import SpeedConfig\n"
             "print(seen['torch'], os.environ['OMP_WAIT_POLICY'], command_line(SpeedConfig.quick(), 'o').split()[0])\n")
     # no user-set threading variables: the recorded command starts with the command itself
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    from synthzoo.benchmarks.speed import THREAD_ENV
+
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_ENV}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["PASSIVE", "PASSIVE", "synthzoo"], out.stderr
     env["OMP_WAIT_POLICY"] = "ACTIVE"  # a value set by the user is kept and recorded
