@@ -16,6 +16,11 @@ FLUO="--generator fluorescence $SMALL --size 64 --spacing 0.5 --steps 3400"
 EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 1500"
 MCT="--generator micro-ct $SMALL --size 64 --spacing 0.01 --steps 4000"
 US="--generator ultrasound $SMALL --size 96 --spacing 0.4 --steps 2050"
+# CT and PET: the neuro network and stage 1 (the T1w twin's weights at step 1000, MRI only),
+# then 800 steps of the domain's generator on 96² crops at 1.5 mm (both twins alike)
+STAGE1="--init-weights runs/neuro-mri-tissue-unet-2d-t1w-step1000.safetensors --init-sha256 792e70c6ea99559771e35c66bc4bd6ea6bf253208d37254c739589eef91d901c"
+HEAD="${NEURO/--lr 2e-3/--lr 5e-4}"
+HEAD="${HEAD/--size 128/--size 96} --steps 800 $STAGE1 --task tissue-segmentation"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -25,7 +30,7 @@ declare -A RECIPE=(
   [neuro-mri-tissue-unet-2d-t1w]="$NEURO --steps 3000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\"}' --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast'"
   # Other domains: one CPU thread, about 10 minutes each (steps = 600 s / s-per-step measured in a
   # 30-step run at 1 thread with both cores busy); spacing in the test set's unit, chosen so its
-  # objects have the generator's sizes in voxels.  Recipes only: not trained yet.
+  # objects have the generator's sizes in voxels.
   # 0.176 s/step (patch 64 at 0.5 um: fluorescence-nuclei's 0.25 um pixels downsampled 2x)
   [fluorescence-nuclei-unet-2d]="$FLUO --task nuclei-segmentation --description 'Nuclei vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise'"
   [fluorescence-nuclei-unet-2d-widefield]="$FLUO --task nuclei-segmentation --baseline --generator-kwargs '{\"contrast\": \"widefield\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope'"
@@ -37,6 +42,10 @@ declare -A RECIPE=(
   [micro-ct-pores-unet-2d-fixed]="$MCT --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner'"
   # 0.292 s/step (patch 96 at 0.4 mm: ultrasound-phantoms' pixels are 0.16-0.55 mm by probe depth)
   [ultrasound-lesions-unet-2d]="$US --task lesion-segmentation --generator-kwargs '{\"targets\": \"lesions\"}' --description 'Hypoechoic and hyperechoic lesions and cysts in B-mode ultrasound of any probe; 2D at 0.4 mm; trained on random layers, organs and lesions with random echogenicity, PSF, attenuation and gain'"
+  [ct-tissue-unet-2d]="${HEAD/neuro-mri/ct} --description 'Brain tissue (CSF, GM, WM) in head CT of any protocol, kernel or window; 2D axial slices at 1.5 mm; stage 2 of 2 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random Hounsfield units, windows, cupping, streaks and noise'"
+  [ct-tissue-unet-2d-fixed]="${HEAD/neuro-mri/ct} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, stage 1, steps and anatomy trained on one fixed head-CT protocol (textbook HU, soft kernel, brain window 40/80)'"
+  [pet-tissue-unet-2d]="${HEAD/neuro-mri/pet} --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; stage 2 of 2 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts'"
+  [pet-tissue-unet-2d-fdg]="${HEAD/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, stage 1, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${!RECIPE[@]}" | sort; exit 0; fi

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 TINY = {"neuro-contrasts": 32, "ultrasound-phantoms": 32, "em-cells": 64, "fluorescence-nuclei": 32,
-        "micro-ct-pores": 16}
+        "micro-ct-pores": 16, "ct-head": 32, "pet-brain": 32}
 
 
 @pytest.fixture(scope="session")

@@ -206,6 +206,62 @@ def acquire(signal: np.ndarray, spacing: float, voxel_mm: list[float], fn=None) 
     return low.astype(np.float32)
 
 
+def ct_image(frac: np.ndarray, p: dict[str, Any], r: np.random.Generator, sp: float,
+             sigma: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Head CT of a protocol ``p``: textbook HU per tissue with texture, optional beam-hardening
+    cupping (``cupping_hu``: a smooth dip toward the head's centre), the acquisition grid
+    ``voxel_mm``, correlated quantum noise (``noise_hu``, correlation ``noise_corr_vox``), an
+    optional sharp reconstruction kernel (``sharpen``: unsharp-mask gain) and an optional
+    display window (``window``: level, width -> [0, 1], as exported slices are)."""
+    from scipy import ndimage
+
+    hu = _tissue_map(frac, [HU[t] + 1000.0 for t in TISSUES], r, 0.01, sigma) - 1000.0
+    nsd = float(r.uniform(*p["noise_hu"]))
+    drawn: dict[str, Any] = {"noise_hu": nsd}
+    if "cupping_hu" in p:
+        depth = float(r.uniform(*p["cupping_hu"]))
+        head = frac[TISSUES.index("air")] < 0.5
+        inside = ndimage.distance_transform_edt(head)
+        hu = hu - depth * (inside / max(float(inside.max()), 1e-6)) ** 2 * head
+        drawn["cupping_hu"] = depth
+    corr = float(p.get("noise_corr_vox", 0.7))
+
+    def ct_noise(low: np.ndarray) -> np.ndarray:
+        n = ndimage.gaussian_filter(r.standard_normal(low.shape), corr)
+        out = low + nsd * n / max(n.std(), 1e-8)
+        if p.get("sharpen"):
+            out = out + float(p["sharpen"]) * (out - ndimage.gaussian_filter(out, 1.0))
+        return out
+
+    image = acquire(hu, sp, p["voxel_mm"], ct_noise)
+    if "window" in p:
+        level, width = (float(x) for x in p["window"])
+        image = np.clip((image - (level - width / 2)) / width, 0.0, 1.0).astype(np.float32)
+    return image, drawn
+
+
+def pet_image(frac: np.ndarray, p: dict[str, Any], r: np.random.Generator, sp: float,
+              sigma: float) -> tuple[np.ndarray, dict[str, Any]]:
+    """Brain PET of a scan ``p``: tracer uptake per tissue (FDG unless ``uptake`` overrides
+    tissues, relative to white matter = 1), scanner PSF (``psf_fwhm_mm``), the reconstruction
+    grid ``voxel_mm``, Poisson counts (``gm_counts`` expected in grey matter) and a
+    post-reconstruction filter (``postfilter_fwhm_mm``)."""
+    from scipy import ndimage
+
+    uptake = {**FDG, **p.get("uptake", {})}
+    act = _tissue_map(frac, [uptake[t] for t in TISSUES], r, 0.05, sigma)
+    fwhm = float(r.uniform(*p["psf_fwhm_mm"]))
+    act = ndimage.gaussian_filter(act, fwhm / 2.355 / sp)
+    scale = float(r.uniform(*p["gm_counts"])) / uptake["gray_matter"]
+
+    def counts(low: np.ndarray) -> np.ndarray:
+        c = r.poisson(np.maximum(low, 0) * scale) / scale
+        return ndimage.gaussian_filter(c, p["postfilter_fwhm_mm"] / 2.355 / max(sp, 2.0))
+
+    image = acquire(act, sp, p["voxel_mm"], counts)
+    return image, {"psf_fwhm_mm": fwhm, "counts_per_unit_uptake": scale}
+
+
 @DATASETS.register()
 class NeuroContrasts(TestSetBuilder):
     """Held-out heads (synthseg-20 subjects 16-20): MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET; real MNI152 T1."""
@@ -277,39 +333,18 @@ class NeuroContrasts(TestSetBuilder):
             image = acquire(s * bias, sp, p["voxel_mm"], rician) / ref
             drawn = {"snr": snr, "bias_strength": strength, "noise_sd_rel": 1 / snr}
         elif p["modality"] == "ct":
-            from scipy import ndimage
-
-            hu = _tissue_map(frac, [HU[t] + 1000.0 for t in TISSUES], r, 0.01, sigma) - 1000.0
-            nsd = float(r.uniform(*p["noise_hu"]))
-
-            def ct_noise(low: np.ndarray) -> np.ndarray:
-                n = ndimage.gaussian_filter(r.standard_normal(low.shape), 0.7)
-                return low + nsd * n / max(n.std(), 1e-8)
-
-            image = acquire(hu, sp, p["voxel_mm"], ct_noise)
-            drawn = {"noise_hu": nsd}
+            image, drawn = ct_image(frac, p, r, sp, sigma)
         elif p["modality"] == "pet":
-            from scipy import ndimage
-
-            act = _tissue_map(frac, [FDG[t] for t in TISSUES], r, 0.05, sigma)
-            fwhm = float(r.uniform(*p["psf_fwhm_mm"]))
-            act = ndimage.gaussian_filter(act, fwhm / 2.355 / sp)
-            scale = float(r.uniform(*p["gm_counts"])) / FDG["gray_matter"]
-
-            def counts(low: np.ndarray) -> np.ndarray:
-                c = r.poisson(np.maximum(low, 0) * scale) / scale
-                return ndimage.gaussian_filter(c, p["postfilter_fwhm_mm"] / 2.355 / max(sp, 2.0))
-
-            image = acquire(act, sp, p["voxel_mm"], counts)
-            drawn = {"psf_fwhm_mm": fwhm, "counts_per_unit_uptake": scale}
+            image, drawn = pet_image(frac, p, r, sp, sigma)
         elif p["modality"] != "real":
             raise ValueError(f"{spec.name}: unknown modality {p['modality']!r}")
         writer.put("image", np.asarray(image, np.float32))
         writer.put("labels", np.asarray(labels))
         writer.put("brain", np.asarray(brain))
         return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz", "orientation": "RAS",
-                "units": {"mri": "signal / mean brain signal", "ct": "HU", "pet": "uptake (GM = 4)",
-                          "real": "template intensity [0, 1]"}[p["modality"]],
+                "units": p.get("units") or {"mri": "signal / mean brain signal", "ct": "HU",
+                                            "pet": "uptake (GM = 4)",
+                                            "real": "template intensity [0, 1]"}[p["modality"]],
                 "simulator": f"synthzoo.datasets.neuro ({p['modality']})",
                 "parameters": {**p, **drawn, "grid_spacing_mm": sp},
                 "anatomy": (f"synthseg-20 subject {p['subject']}" if "subject" in p else

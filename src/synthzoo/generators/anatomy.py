@@ -169,6 +169,13 @@ class SkullHead:
         self.__dict__["_head_lut"] = lut
         return extra
 
+    def extra_physical(self, n_extra: int) -> list[str]:
+        """The physical tissue of each of the ``n_extra`` extra labels (after
+        :meth:`init_anatomy`; the random shapes of ``mni152-tissue`` count as muscle)."""
+        if getattr(self, "_head_lut", None) is None:
+            return ["muscle"] * int(n_extra)
+        return head_extra_physical(self._source)
+
     def default_labels(self, *, batch: int = 1, size=64, dims: int = 3, generator):
         """Training anatomy, ``int64 (B, 1, *size)``: random training subjects and crops (2D:
         axial slices), or the MNI152 template (held-out slab excluded) with a skull layer and
@@ -202,6 +209,13 @@ def head_class_lut(source) -> tuple[np.ndarray, int]:
             lut[i] = k
             k += 1
     return lut, k - SKULL - 1
+
+
+def head_extra_physical(source) -> list[str]:
+    """The physical tissue of each extra label of :func:`head_class_lut`, in label order."""
+    _, tissue = source.target("tissue")
+    return [p for t, p, v in zip(tissue, source.physical, source.label_values)
+            if t == 0 and p != "bone" and v != 0]
 
 
 # --------------------------------------------------------------------------- anatomy sources

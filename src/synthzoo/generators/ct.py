@@ -25,6 +25,10 @@ Generation labels: 0 background (air), 1 CSF, 2 grey matter, 3 white matter, 4 s
 non-brain labels of the whole-head anatomy (``anatomy="synthseg-20"``: scalp, marrow, muscle,
 eyes, air cavities, each its own label) or ``n_extra`` random shapes around the skull
 (``anatomy="mni152-tissue"``); the target keeps labels 0-3.
+
+``contrast="fixed"`` is the narrow baseline: the same anatomy and spatial augmentation, but
+one standard protocol (:data:`FIXED`: textbook HU per physical tissue, soft kernel, brain
+window) instead of randomized values and artifacts.
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ LABEL_NAMES = anatomy.LABEL_NAMES
 #: Hounsfield-unit ranges of the tissue types a non-brain shape draws from (equally likely):
 #: fat, skin/soft tissue, muscle/blood, bone, air (sinuses).
 EXTRA_TISSUES = ((-120.0, -60.0), (10.0, 50.0), (40.0, 80.0), (300.0, 1500.0), (-1000.0, -700.0))
+#: Textbook Hounsfield units of the physical tissues (the narrow baseline's fixed values).
+TISSUE_HU = {"air": -1000.0, "csf": 15.0, "gray_matter": 40.0, "white_matter": 25.0, "bone": 1000.0,
+             "marrow": 300.0, "fat": -80.0, "muscle": 50.0, "fluid": 10.0}
+#: ``contrast="fixed"``: the one protocol of the narrow baseline -- standard-dose head CT,
+#: soft-tissue kernel (5 HU correlated noise), 1 mm in-plane, no cupping, streaks or rings,
+#: every tissue at its textbook HU, shown in the brain window 40/80.
+FIXED = {"brain_contrast": 1.0, "hu_jitter": 0.0, "texture": 3.0, "iso_resolution": 1.0,
+         "p_thick": 0.0, "cupping": 0.0, "p_streaks": 0.0, "p_rings": 0.0, "noise_std": 5.0,
+         "noise_correlation": 0.7, "level": 40.0, "width": 80.0, "p_full_range": 0.0}
+CONTRASTS = ("random", "fixed")
 
 
 class HounsfieldMixture(GaussianMixture):
@@ -195,25 +209,43 @@ class CT(anatomy.SkullHead, Generator):
         level: SamplerLike = (0.0, 100.0),
         width: SamplerLike = LogUniform(60.0, 1500.0),
         p_full_range: float = 0.15,
+        contrast: str = "random",
     ) -> None:
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
         n_extra = self.init_anatomy(anatomy, n_extra)
         n_labels = SKULL + 1 + n_extra
+        hu: list[SamplerLike] = [air, csf, gray_matter, white_matter, bone]
+        fixed: dict = {}
+        if contrast == "fixed":
+            fixed = FIXED
+            hu = [TISSUE_HU[t] for t in ("air", "csf", "gray_matter", "white_matter", "bone")]
+            hu += [TISSUE_HU[t] for t in self.extra_physical(n_extra)]
+
+        def v(name: str, value):
+            return fixed.get(name, value)
+
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
                           svf_std=svf_std, flip=flip, flip_axis=0),
-            HounsfieldMixture(hu=[air, csf, gray_matter, white_matter, bone],
-                              extra_tissues=extra_tissues, brain_contrast=brain_contrast,
-                              hu_jitter=hu_jitter, texture=texture),
-            Resolution(iso=iso_resolution, thick=slice_thickness, p_thick=p_thick),
-            Cupping(strength=cupping, offset=1000.0),
-            Streaks(amplitude=streak_amplitude, prob=p_streaks),
-            RingArtifact(amplitude=ring_amplitude, prob=p_rings),
-            QuantumNoise(std=noise_std, correlation=noise_correlation),
-            Window(level=level, width=width, p_full=p_full_range),
+            HounsfieldMixture(hu=hu, extra_tissues=extra_tissues,
+                              brain_contrast=v("brain_contrast", brain_contrast),
+                              hu_jitter=v("hu_jitter", hu_jitter), texture=v("texture", texture)),
+            Resolution(iso=v("iso_resolution", iso_resolution), thick=slice_thickness,
+                       p_thick=v("p_thick", p_thick)),
+            Cupping(strength=v("cupping", cupping), offset=1000.0),
+            Streaks(amplitude=streak_amplitude, prob=v("p_streaks", p_streaks)),
+            RingArtifact(amplitude=ring_amplitude, prob=v("p_rings", p_rings)),
+            QuantumNoise(std=v("noise_std", noise_std), correlation=v("noise_correlation", noise_correlation)),
+            Window(level=v("level", level), width=v("width", width), p_full=v("p_full_range", p_full_range)),
         ]
         super().__init__(steps, n_labels=n_labels, label_names=LABEL_NAMES,
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
+        self.contrast = contrast
+
+    def config(self) -> dict:
+        return {**super().config(), "anatomy": self.anatomy, "contrast": self.contrast}
 
 
 __all__ = ["CT", "HounsfieldMixture", "QuantumNoise", "Window"]

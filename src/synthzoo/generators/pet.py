@@ -21,6 +21,9 @@ J Nucl Med 1998), and Poisson count statistics smoothed by reconstruction:
 Generation labels: 0 background, 1 CSF, 2 grey matter, 3 white matter, 4 skull, then the
 non-brain labels of the whole-head anatomy (``anatomy="synthseg-20"``) or ``n_extra`` random
 shapes (``anatomy="mni152-tissue"``); the target keeps labels 0-3.
+
+``contrast="fixed"`` is the narrow baseline: the same anatomy and spatial augmentation, but
+one FDG scan (:data:`FIXED`) instead of random tracers, scanners and count levels.
 """
 
 from __future__ import annotations
@@ -41,18 +44,31 @@ from synthzoo.generators.spatial import RandomSpatial
 SKULL = anatomy.SKULL
 LABEL_NAMES = anatomy.LABEL_NAMES
 FWHM_TO_SIGMA = 1 / (2 * math.sqrt(2 * math.log(2)))
+#: FDG uptake of the physical tissues relative to white matter (the narrow baseline's values).
+TISSUE_FDG = {"air": 0.0, "csf": 0.05, "gray_matter": 4.0, "white_matter": 1.0, "bone": 0.3,
+              "marrow": 0.5, "fat": 0.3, "muscle": 0.6, "fluid": 0.05}
+#: ``contrast="fixed"``: the one scan of the narrow baseline -- FDG (GM = 4 x WM), a 5 mm PSF,
+#: 2 mm voxels, no attenuation-correction error, 40 counts in the brightest voxel, a light
+#: post-filter; every non-brain tissue at its FDG uptake.
+FIXED = {"background": 0.0, "csf": TISSUE_FDG["csf"], "gm_wm_ratio": TISSUE_FDG["gray_matter"],
+         "skull": TISSUE_FDG["bone"], "heterogeneity": 0.05, "fwhm": 5.0, "axial_ratio": 1.0,
+         "voxel_size": 2.0, "p_thick": 0.0, "bias_std": 0.0, "peak_counts": 40.0, "smoothing": 0.5}
+CONTRASTS = ("random", "fixed")
 
 
 class Uptake(GaussianMixture):
     """Activity per class, relative to white matter (= 1): ``background``, ``csf``,
     ``gm_wm_ratio`` (grey matter = ratio x white matter), ``skull`` and ``extra`` (each label
-    past the skull) are drawn per sample; ``heterogeneity`` is the within-class std as a
+    past the skull) are drawn per sample (``extra_table``: one fixed uptake per extra label
+    instead); ``heterogeneity`` is the within-class std as a
     fraction of the class activity.  Output ``float32 (B, 1, *spatial)``, >= 0."""
 
     def __init__(self, *, background: SamplerLike = (0.0, 0.05), csf: SamplerLike = (0.0, 0.4),
                  gm_wm_ratio: SamplerLike = LogUniform(0.25, 8.0), skull: SamplerLike = (0.0, 0.3),
-                 extra: SamplerLike = (0.0, 1.5), heterogeneity: SamplerLike = (0.0, 0.15)) -> None:
+                 extra: SamplerLike = (0.0, 1.5), heterogeneity: SamplerLike = (0.0, 0.15),
+                 extra_table: Sequence[float] | None = None) -> None:
         super().__init__(stds=heterogeneity)
+        self.extra_table = None if extra_table is None else [float(x) for x in extra_table]
         self.background = as_sampler(background, name="background")
         self.csf = as_sampler(csf, name="csf")
         self.gm_wm_ratio = as_sampler(gm_wm_ratio, name="gm_wm_ratio")
@@ -66,7 +82,15 @@ class Uptake(GaussianMixture):
                 self.skull.sample((B,), generator=g)][:K]
         means = torch.stack(cols, 1).abs()
         if K > len(cols):
-            means = torch.cat([means, self.extra.sample((B, K - len(cols)), generator=g).abs()], 1)
+            if self.extra_table is not None:
+                if len(self.extra_table) < K - len(cols):
+                    raise ValueError(f"extra_table gives {len(self.extra_table)} uptakes for "
+                                     f"{K - len(cols)} extra labels")
+                table = torch.tensor(self.extra_table[:K - len(cols)], device=g.device)
+                extra = table.expand(B, -1)
+            else:
+                extra = self.extra.sample((B, K - len(cols)), generator=g).abs()
+            means = torch.cat([means, extra], 1)
         stds = self.stds.sample((B, K), generator=g).abs() * means
         return {"means": means.unsqueeze(1), "stds": stds.unsqueeze(1), "seed": draw_seed(g)}
 
@@ -135,25 +159,41 @@ class PET(anatomy.SkullHead, Generator):
         bias_std: SamplerLike = (0.0, 0.3),
         peak_counts: SamplerLike = LogUniform(3.0, 300.0),
         smoothing: SamplerLike = (0.0, 1.0),
+        contrast: str = "random",
     ) -> None:
+        if contrast not in CONTRASTS:
+            raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
         n_extra = self.init_anatomy(anatomy, n_extra)
         n_labels = SKULL + 1 + n_extra
+        fixed: dict = {}
+        if contrast == "fixed":
+            fixed = {**FIXED, "extra_table": [TISSUE_FDG[t] for t in self.extra_physical(n_extra)]}
+
+        def v(name: str, value):
+            return fixed.get(name, value)
+
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
                           svf_std=svf_std, flip=flip, flip_axis=0),
-            Uptake(background=background, csf=csf, gm_wm_ratio=gm_wm_ratio, skull=skull,
-                   extra=extra, heterogeneity=heterogeneity),
-            PSF(fwhm=fwhm, axial_ratio=axial_ratio),
-            Resolution(iso=voxel_size, thick=slice_thickness, p_thick=p_thick),
-            BiasField(std=bias_std),
+            Uptake(background=v("background", background), csf=v("csf", csf),
+                   gm_wm_ratio=v("gm_wm_ratio", gm_wm_ratio), skull=v("skull", skull),
+                   extra=extra, heterogeneity=v("heterogeneity", heterogeneity),
+                   extra_table=fixed.get("extra_table")),
+            PSF(fwhm=v("fwhm", fwhm), axial_ratio=v("axial_ratio", axial_ratio)),
+            Resolution(iso=v("voxel_size", voxel_size), thick=slice_thickness, p_thick=v("p_thick", p_thick)),
+            BiasField(std=v("bias_std", bias_std)),
             Normalize(),
-            PoissonNoise(peak=peak_counts),
-            Blur(sigma=smoothing),
+            PoissonNoise(peak=v("peak_counts", peak_counts)),
+            Blur(sigma=v("smoothing", smoothing)),
             Normalize(),
         ]
         super().__init__(steps, n_labels=n_labels, label_names=LABEL_NAMES,
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
+        self.contrast = contrast
+
+    def config(self) -> dict:
+        return {**super().config(), "anatomy": self.anatomy, "contrast": self.contrast}
 
 
 __all__ = ["PET", "PSF", "Uptake"]
