@@ -13,7 +13,7 @@ THREADS=${THREADS:-1}
 NEURO="--generator neuro-mri --model unet --dims 2 --size 128 --spacing 1.5 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 5 --features 16 --norm instance --seed 0 --val-every 250 --ckpt-every 250"
 SMALL="--model unet --dims 2 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 4 --features 16 --norm instance --seed 0 --val-every 250 --ckpt-every 250"
 FLUO="--generator fluorescence $SMALL --size 64 --spacing 0.5 --steps 3400"
-EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 1500"
+EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 800"
 MCT="--generator micro-ct $SMALL --size 64 --spacing 0.01 --steps 4000"
 US="--generator ultrasound $SMALL --size 96 --spacing 0.4 --steps 2050"
 # CT and PET: the neuro network and stage 1 (the T1w twin's weights at step 1000, MRI only),
