@@ -162,7 +162,7 @@ class MicroCTPores(TestSetBuilder):
     label_names = ("pore", "matrix", "inclusion")
     contrasts = tuple(CONTRASTS)
     contrast_table = CONTRASTS
-    anatomy_source = "synthetic porous cores (synthzoo.datasets.microct, seed range 30_000_000+)"
+    anatomy_source = "synthetic porous cores (synthzoo.datasets.micro_ct, seed range 30_000_000+)"
     references = ("Kak & Slaney 1988, Principles of Computerized Tomographic Imaging",
                   "Brooks & Di Chiro 1976, Phys Med Biol 21:390 (beam hardening)")
     default_size = 64
@@ -199,7 +199,7 @@ class MicroCTPores(TestSetBuilder):
             if pool:
                 pool.shutdown()
         return {"spacing": [self.voxel_um / 1000] * 3, "spacing_unit": "mm", "axes": "zyx", "units": "1/cm",
-                "simulator": "synthzoo.datasets.microct.scan_slice (skimage radon/iradon)",
+                "simulator": "synthzoo.datasets.micro_ct.scan_slice (skimage radon/iradon)",
                 "parameters": {**spec.params, "porosity": geom.porosity, "n_inclusions": len(geom.radii),
                                "detector_pixels": detector_pixels(size), "angles": detector_pixels(size),
                                "voxel_um": self.voxel_um, "field_sigma_vox": geom.sigma}}

@@ -37,7 +37,7 @@ import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
 from synthzoo.datasets.registry import DATASETS
-from synthzoo.generators import anatomy
+from synthzoo.generators.physics import anatomy
 
 # physical tissues of the simulation (the "physical" column of the anatomy manifest)
 TISSUES = ("air", "csf", "gray_matter", "white_matter", "bone", "marrow", "fat", "muscle", "fluid")
@@ -310,7 +310,7 @@ class NeuroContrasts(TestSetBuilder):
         return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz", "orientation": "RAS",
                 "units": {"mri": "signal / mean brain signal", "ct": "HU", "pet": "uptake (GM = 4)",
                           "real": "template intensity [0, 1]"}[p["modality"]],
-                "simulator": f"synthzoo.datasets.neuro ({p['modality']})",
+                "simulator": f"synthzoo.datasets.neuro_mri ({p['modality']})",
                 "parameters": {**p, **drawn, "grid_spacing_mm": sp},
                 "anatomy": (f"synthseg-20 subject {p['subject']}" if "subject" in p else
                             f"MNI152 slab z={anatomy.HELDOUT_Z[0]}:{anatomy.HELDOUT_Z[1]}")}

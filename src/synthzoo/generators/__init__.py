@@ -4,15 +4,15 @@
 instantiates it.
 """
 
-from synthzoo.generators.base import Generator, Geometry, Sample, State, Step
+from synthzoo.generators.engine.base import Generator, Geometry, Sample, State, Step
 from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators import neuro_mri  # noqa: F401  (registers built-ins)
-from synthzoo.generators import fluorescence  # noqa: F401
-from synthzoo.generators import em  # noqa: F401
-from synthzoo.generators import ultrasound  # noqa: F401
-from synthzoo.generators import ct  # noqa: F401
-from synthzoo.generators import pet  # noqa: F401
-from synthzoo.generators import micro_ct  # noqa: F401
+from synthzoo.generators.domains import neuro_mri  # noqa: F401  (registers built-ins)
+from synthzoo.generators.domains import fluorescence  # noqa: F401
+from synthzoo.generators.domains import em  # noqa: F401
+from synthzoo.generators.domains import ultrasound  # noqa: F401
+from synthzoo.generators.domains import ct  # noqa: F401
+from synthzoo.generators.domains import pet  # noqa: F401
+from synthzoo.generators.domains import micro_ct  # noqa: F401
 
 
 def get_generator(name: str) -> type[Generator]:
