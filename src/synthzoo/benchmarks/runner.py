@@ -65,9 +65,9 @@ class BenchModel:
 
 
 def zoo_names() -> list[str]:
-    from synthzoo.zoo.models import bundled_cards
+    from synthzoo.zoo.models import pretrained
 
-    return sorted(c.name for c in bundled_cards())
+    return sorted(pretrained())
 
 
 def all_model_names() -> list[str]:

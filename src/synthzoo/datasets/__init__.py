@@ -14,7 +14,6 @@ from typing import Callable
 from synthzoo.datasets.base import Case, CaseSpec, DatasetError, TestSetBuilder, TestSetCard
 from synthzoo.datasets.registry import DATASETS, get_builder
 from synthzoo.datasets.store import TestSet, default_root, open_testset, store_path, verify
-from synthzoo.datasets import em, fluorescence, micro_ct, neuro_mri, ultrasound  # noqa: F401  (built-ins)
 
 
 def open(name: str, root: str | Path | None = None) -> TestSet:  # noqa: A001  (mirrors zarr.open)

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 
 SLAB = 64  # slices per written slab (the chunk edge)
 
@@ -148,7 +147,6 @@ def _scan_job(args: tuple) -> np.ndarray:
     return scan_slice(*args[:1], z=args[1], seed=args[2], spacing_cm=args[3], p=args[4])
 
 
-@DATASETS.register()
 class MicroCTPores(TestSetBuilder):
     """Porous rock cores: Radon projection, beam hardening, photon noise, rings, FBP."""
 

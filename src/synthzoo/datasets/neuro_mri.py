@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 from synthzoo.generators.physics import anatomy
 
 # physical tissues of the simulation (the "physical" column of the anatomy manifest)
@@ -206,7 +205,6 @@ def acquire(signal: np.ndarray, spacing: float, voxel_mm: list[float], fn=None) 
     return low.astype(np.float32)
 
 
-@DATASETS.register()
 class NeuroContrasts(TestSetBuilder):
     """Held-out heads (synthseg-20 subjects 16-20): MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET; real MNI152 T1."""
 

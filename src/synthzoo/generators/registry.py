@@ -1,4 +1,4 @@
-"""The generator registry: built-ins register here, plugins use the entry-point group
+"""The generator registry: built-ins and plugins register through the entry-point group
 ``synthzoo.generators`` (value: a :class:`~synthzoo.generators.engine.base.Generator` subclass)."""
 
 from synthzoo._registry import Registry

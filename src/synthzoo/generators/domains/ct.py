@@ -36,7 +36,6 @@ import torch
 from synthzoo.generators.physics import anatomy
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, draw_seed, seeded
 from synthzoo.generators.engine.intensity import GaussianMixture, Resolution, blur
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.engine.spatial import RandomSpatial
 from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streaks
@@ -151,7 +150,6 @@ class Window(Step):
         return State(state.labels, ((img - (lv - w / 2)) / w).clamp(0, 1), state.spacing)
 
 
-@GENERATORS.register()
 class CT(anatomy.SkullHead, Generator):
     """Head CT: Hounsfield-scale tissue values randomised, window/level, cupping, streaks,
     quantum noise, slice thickness (SynthSeg-style randomization with CT physics)."""

@@ -31,7 +31,6 @@ import torch
 
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
 from synthzoo.generators.engine.intensity import BiasField, GaussianMixture, Normalize, blur, smooth_field
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.physics.shapes import jittered_centres, paint_ellipsoids, warp_coords
 from synthzoo.generators.engine.spatial import RandomSpatial
@@ -122,7 +121,6 @@ class CameraNoise(Step):
         return State(state.labels, counts / photons, state.spacing)
 
 
-@GENERATORS.register()
 class Fluorescence(Generator):
     """Fluorescence microscopy of packed nuclei (AnyStar recipe), 2D and 3D."""
 

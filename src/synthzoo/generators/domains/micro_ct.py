@@ -50,7 +50,6 @@ import torch
 
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
 from synthzoo.generators.engine.intensity import Blur, GaussianMixture, Normalize, smooth_field
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.engine.spatial import RandomSpatial
 from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streaks, plane_coords
@@ -267,7 +266,6 @@ class PhotonNoise(Step):
         return State(state.labels, -torch.log(counts.clamp_min(0.5) / i0) / L, state.spacing)
 
 
-@GENERATORS.register()
 class MicroCT(Generator):
     """Micro-CT of granular, porous and fibrous materials: attenuation per phase, cupping,
     Poisson photon noise, rings, reconstruction blur."""

@@ -33,7 +33,6 @@ from synthzoo.generators.physics import anatomy
 from synthzoo.generators.engine.base import Generator, as_size
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import SamplerLike
 from synthzoo.generators.engine.spatial import RandomSpatial
 
@@ -44,7 +43,6 @@ T1W = {"air": 5.0, "csf": 40.0, "gray_matter": 110.0, "white_matter": 165.0, "bo
 CONTRASTS = ("random", "t1w")
 
 
-@GENERATORS.register()
 class NeuroMRI(Generator):
     """Brain MRI of random contrast, resolution, bias, deformation and noise (SynthSeg)."""
 

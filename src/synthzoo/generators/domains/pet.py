@@ -34,7 +34,6 @@ from synthzoo.generators.physics import anatomy
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, draw_seed
 from synthzoo.generators.engine.intensity import (BiasField, Blur, GaussianMixture, Normalize, PoissonNoise,
                                            Resolution, blur)
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.engine.spatial import RandomSpatial
 
@@ -99,7 +98,6 @@ class PSF(Step):
                      state.spacing)
 
 
-@GENERATORS.register()
 class PET(anatomy.SkullHead, Generator):
     """Brain PET: per-class uptake (any tracer contrast), large PSF, partial volume, Poisson
     counts, post-reconstruction smoothing."""

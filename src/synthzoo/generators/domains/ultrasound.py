@@ -47,7 +47,6 @@ import torch.nn.functional as F
 
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
 from synthzoo.generators.engine.intensity import blur
-from synthzoo.generators.registry import GENERATORS
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.physics.shapes import paint_ellipsoids, smooth_noise
 from synthzoo.generators.engine.spatial import RandomSpatial
@@ -273,7 +272,6 @@ class BMode(Step):
         return State(labels * inside, image, state.spacing)
 
 
-@GENERATORS.register()
 class Ultrasound(Generator):
     """B-mode ultrasound: speckle, depth attenuation, shadows, sector field of view."""
 
