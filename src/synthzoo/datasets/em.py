@@ -137,6 +137,7 @@ class EMCells(TestSetBuilder):
                   "Denk & Horstmann 2004, PLoS Biol 2:e329 (SBEM)", "Knott et al. 2008, J Neurosci 28:2959 (FIB-SEM)")
     default_size = 256
     quick_size = 96
+    tiny_size = 64
     min_size = 64
     seed_base = 50_000_000
 

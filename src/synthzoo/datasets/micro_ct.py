@@ -165,6 +165,7 @@ class MicroCTPores(TestSetBuilder):
                   "Brooks & Di Chiro 1976, Phys Med Biol 21:390 (beam hardening)")
     default_size = 64
     quick_size = 32
+    tiny_size = 16
     seed_base = 30_000_000
     voxel_um = 10.0
 
