@@ -50,9 +50,11 @@ def test_opens_lazily_with_the_cards_cases_and_labels(name, tiny_store):
         assert np.isfinite(img).all() and img.std() > 0
         assert lab.max() < len(ts.card.label_names), f"{name}/{case.name}: label outside the card's names"
         assert len(np.unique(lab)) >= 2, f"{name}/{case.name}: a single label"
-        # the image depends on the labels: the two largest labels differ in mean intensity
-        ks = np.argsort(np.bincount(lab.ravel()))[::-1][:2]
-        assert abs(img[lab == ks[0]].mean() - img[lab == ks[1]].mean()) > 0.2 * img.std(), f"{name}/{case.name}"
+        # the image depends on the labels: the mean intensities of the labels covering at least
+        # 2 % of the case span more than a fifth of the image's spread
+        big = [k for k, n in enumerate(np.bincount(lab.ravel())) if n >= 0.02 * lab.size]
+        means = [img[lab == k].mean() for k in big]
+        assert len(big) >= 2 and max(means) - min(means) > 0.2 * img.std(), f"{name}/{case.name}"
 
 
 @pytest.mark.parametrize("name", NAMES)
