@@ -267,3 +267,41 @@ def test_a_plugin_with_one_part_of_each_kind_inherits_every_contract_test(tmp_pa
     assert expected <= passed, sorted(expected - passed)
     assert len(passed) == len(expected), sorted(passed - expected)
 
+
+# -- the worked example of a whole domain: examples/synthzoo-oct ----------------------------
+
+OCT = ROOT / "examples" / "synthzoo-oct"
+
+
+@pytest.fixture(scope="module")
+def oct_site(tmp_path_factory, pip_install_target) -> Path:
+    tmp = tmp_path_factory.mktemp("oct")
+    src = tmp / "synthzoo-oct"
+    shutil.copytree(OCT, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "runs"))
+    yield pip_install_target(tmp / "site", src)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_oct_package_adds_the_domain_to_every_listing(oct_site):
+    for cmd, names in ((["generate", "list", "--json"], {"oct-retina"}),
+                       (["datasets", "list", "--json"], {"oct-retina-devices"}),
+                       (["zoo", "list", "--json"], {"oct-retina-layers-unet-2d", "oct-retina-layers-unet-2d-fixed"})):
+        r = run(oct_site, "-m", "synthzoo", *cmd)
+        assert r.returncode == 0, r.stderr
+        rows = {row["name"]: row for row in json.loads(r.stdout)}
+        assert names <= set(rows), (cmd, sorted(rows))
+        assert all(rows[n]["domain"] == "oct" for n in names if "domain" in rows[n])
+
+
+def test_oct_package_passes_its_own_tests_and_every_contract_test(oct_site):
+    r = run(oct_site, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "no:randomly", str(OCT / "tests"))
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-3000:]
+    r = run(oct_site, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "no:randomly", "-k", "oct-retina",
+            *[str(ROOT / "tests" / f) for f in CONTRACT_FILES])
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-3000:]
+    passed = {p.split("::", 1)[1] for p in _passed_ids(r.stdout)}
+    for must in ("test_seed_determinism_and_replay[oct-retina-3]", "test_sample_replayed_from_its_params_json[oct-retina-2]",
+                 "test_verifies_and_a_damaged_chunk_is_named[oct-retina-devices]",
+                 "test_weights_match_the_card_and_run_on_its_patch[oct-retina-layers-unet-2d]",
+                 "test_a_test_set_of_its_domain_has_its_labels[oct-retina-layers-unet-2d-fixed]"):
+        assert must in passed, (must, sorted(passed))
