@@ -139,8 +139,12 @@ def train_cmd(
     """Train a model on synthetic data from a generator (resumable)."""
     import torch
 
-    from synthzoo.zoo.train import TrainConfig, train
-
+    try:
+        from synthzoo.zoo.train import TrainConfig, train
+    except ModuleNotFoundError as exc:  # Lightning is the optional extra "train"
+        if (exc.name or "").split(".")[0] != "lightning":
+            raise
+        _fail("synthzoo train needs Lightning, which is not installed: pip install 'synthzoo[train]'")
     if threads > 0:
         torch.set_num_threads(threads)
     try:
