@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with the CPU build of torch first
 # (users with a GPU can install their own CUDA torch before this), then synthzoo and its
-# test/benchmark extras.
+# test, benchmark and training extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -11,4 +11,4 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -c "import torch" 2>/dev/null || python -m pip install -q torch==2.13.0
-python -m pip install -q -e ".[test,bench]"
+python -m pip install -q -e ".[test,bench,train]"

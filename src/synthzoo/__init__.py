@@ -13,4 +13,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0"
 
+from synthzoo import _aliases
+
+_aliases.install()  # former module paths (synthzoo.generators.base, ...) stay importable
+
 __all__ = ["__version__"]

@@ -7,9 +7,14 @@ from typing import Any, Callable, Mapping, NoReturn, Sequence
 import typer
 
 
-def fail(msg: str, code: int = 2) -> NoReturn:
-    """Print ``error: MSG`` on stderr (one line) and exit with ``code`` (2: bad input)."""
-    typer.echo(f"error: {msg}", err=True)
+def fail(msg: str | Exception, code: int = 2) -> NoReturn:
+    """Print ``error: MSG`` on stderr and exit with ``code`` (2: bad input).  An exception
+    with a ``problems`` list (e.g. a ``RecordError``) gives one line per problem (at most 50)."""
+    problems = list(getattr(msg, "problems", None) or [str(msg)])
+    for p in problems[:50]:
+        typer.echo(f"error: {p}", err=True)
+    if len(problems) > 50:
+        typer.echo(f"error: ... and {len(problems) - 50} more", err=True)
     raise typer.Exit(code)
 
 

@@ -28,7 +28,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_PARTS = ("anatomy", "generators", "datasets", "zoo", "benchmarks", "leaderboard")
+#: the module holding each part's ``register(app)``
+_PARTS = ("synthzoo.anatomy.cli", "synthzoo.generators.tools.cli", "synthzoo.datasets.cli",
+          "synthzoo.zoo.cli", "synthzoo.benchmarks.cli", "synthzoo.leaderboard.cli")
 
 
 def _version(value: bool) -> None:
@@ -58,13 +60,7 @@ def run_default_cmd(
 
 
 for _part in _PARTS:
-    try:
-        _mod = importlib.import_module(f"synthzoo.{_part}.cli")
-    except ModuleNotFoundError as _exc:  # a part without commands yet
-        if _exc.name != f"synthzoo.{_part}.cli":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(_part).register(app)
 
 
 def main() -> None:

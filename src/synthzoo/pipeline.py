@@ -30,7 +30,7 @@ from synthzoo._io import write_text
 
 def _previews(out: Path, quick: bool, progress, log: Callable[[str], None]) -> list[str]:
     from synthzoo.generators import GENERATORS
-    from synthzoo.generators.preview import preview
+    from synthzoo.generators.tools.preview import preview
 
     gens = GENERATORS.load_all()
     jobs = [(name, d) for name, cls in gens.items() for d in cls.dims]

@@ -1,4 +1,5 @@
-"""Tiny builds of every test set, shared by the dataset tests (built once per session)."""
+"""Tiny builds of every registered test set (plugins included), shared by the dataset tests:
+each at its builder's ``tiny_size``, built once per session on first use."""
 
 from __future__ import annotations
 
@@ -6,33 +7,43 @@ import shutil
 
 import pytest
 
-TINY = {"neuro-contrasts": 32, "ultrasound-phantoms": 32, "em-cells": 64, "fluorescence-nuclei": 32,
-        "micro-ct-pores": 16, "ct-head": 32, "pet-brain": 32}
-
 
 @pytest.fixture(scope="session")
 def tiny_sizes():
-    """Tiny size per test set (what ``tiny_root`` is built with)."""
-    return dict(TINY)
+    """Tiny size per registered test set (what ``tiny_root`` holds)."""
+    import synthzoo.datasets as ds
+
+    return {name: ds.get_builder(name).tiny_size for name in ds.DATASETS.names()}
 
 
 @pytest.fixture(scope="session")
-def tiny_root(tmp_path_factory):
-    """A root with every built-in test set built at a tiny size (read-only for tests)."""
+def tiny_store(tmp_path_factory, tiny_sizes):
+    """``tiny_store(name)``: the session root, with test set ``name`` built at its tiny size."""
     import synthzoo.datasets as ds
 
     root = tmp_path_factory.mktemp("testsets")
-    for name, size in TINY.items():
-        ds.build(name, root, size=size)
+
+    def _built(name: str):
+        ds.build(name, root, size=tiny_sizes[name])  # resumable: a built store is returned as is
+        return root
+
+    return _built
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tiny_store, tiny_sizes):
+    """A root with every registered test set built at its tiny size (read-only for tests)."""
+    for name in tiny_sizes:
+        root = tiny_store(name)
     return root
 
 
 @pytest.fixture()
-def copy_of(tiny_root, tmp_path):
+def copy_of(tiny_store, tmp_path):
     """Copy one built test set into a fresh root (for tests that damage it)."""
 
     def _copy(name: str):
-        shutil.copytree(tiny_root / f"{name}.zarr", tmp_path / f"{name}.zarr")
+        shutil.copytree(tiny_store(name) / f"{name}.zarr", tmp_path / f"{name}.zarr")
         return tmp_path
 
     return _copy

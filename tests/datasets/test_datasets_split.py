@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import synthzoo.datasets as ds
-from synthzoo.datasets import neuro
+from synthzoo.datasets import neuro_mri as neuro
 from synthzoo.generators import GENERATORS, anatomy
 
 
@@ -148,7 +148,7 @@ def test_generators_read_only_training_subjects(name, monkeypatch):
 
         monkeypatch.setattr(sub, "_load", spy)
     monkeypatch.setattr(AnatomySource, "heldout_volume", forbidden)
-    from synthzoo.generators import anatomy as gen_anatomy
+    from synthzoo.generators.physics import anatomy as gen_anatomy
 
     gen_anatomy._RESAMPLED.clear()  # make every subject go through _load again
     g = torch.Generator().manual_seed(0)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from synthzoo.generators import GENERATORS
-from synthzoo.generators.preview import make_generator
+from synthzoo.generators.tools.preview import make_generator
 
 SIZE = {2: 32, 3: 24}
 CASES = [(n, d) for n, cls in sorted(GENERATORS.load_all().items()) for d in cls.dims]

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 import torch
 
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.ct import EXTRA_TISSUES, SKULL, QuantumNoise, Window
-from synthzoo.generators.tomography import Cupping, Streaks
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.domains.ct import EXTRA_TISSUES, SKULL, QuantumNoise, Window
+from synthzoo.generators.physics.tomography import Cupping, Streaks
 
 OFF = dict(texture=0.0, hu_jitter=0.0, brain_contrast=1.0, rotation=0.0, scaling=1.0, shear=0.0,
            svf_std=0.0, flip=0.0, iso_resolution=4.0, slice_thickness=4.0, cupping=0.0,
@@ -61,7 +61,7 @@ def test_brain_contrast_stretches_about_the_brain_mean():
 
 def test_synthseg_heads_map_to_head_classes():
     from synthzoo.anatomy import get_source
-    from synthzoo.generators.anatomy import head_class_lut
+    from synthzoo.generators.physics.anatomy import head_class_lut
 
     src = get_source("synthseg-20")
     lut, extra = head_class_lut(src)

@@ -47,7 +47,7 @@ def test_pet_fixed_is_fdg_and_random_varies_the_tracer():
 
 
 def test_pet_extra_table_must_cover_every_extra_label():
-    from synthzoo.generators.pet import Uptake
+    from synthzoo.generators.domains.pet import Uptake
 
     gen = GENERATORS.get("pet")(contrast="fixed", spacing=2.0)
     uptake = next(s for s in gen.steps if isinstance(s, Uptake))

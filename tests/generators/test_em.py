@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.em import CYTOPLASM, MEMBRANE, BrightnessDrift, SectionThickness
-from synthzoo.generators.shapes import voronoi
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.domains.em import CYTOPLASM, MEMBRANE, BrightnessDrift, SectionThickness
+from synthzoo.generators.physics.shapes import voronoi
 
 
 @pytest.mark.parametrize("dims,size", [(2, 64), (3, 24)])
@@ -93,7 +93,7 @@ def test_samples_do_not_depend_on_the_rest_of_the_batch():
 
 
 def test_tem_contrast_is_fixed_and_random_varies():
-    from synthzoo.generators.em import ClassIntensity
+    from synthzoo.generators.domains.em import ClassIntensity
 
     from gen_helpers import check_contrast_option
 

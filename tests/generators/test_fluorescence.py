@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.fluorescence import PSF, CameraNoise
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.domains.fluorescence import PSF, CameraNoise
 
 
 def _geom(shape):
@@ -88,7 +88,7 @@ def test_max_objects_is_respected_and_validated():
 
 
 def test_widefield_contrast_is_fixed_and_random_varies():
-    from synthzoo.generators.intensity import GaussianMixture
+    from synthzoo.generators.engine.intensity import GaussianMixture
 
     from gen_helpers import check_contrast_option
 

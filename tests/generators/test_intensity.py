@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.intensity import (
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.engine.intensity import (
     BiasField, Blur, GaussianMixture, Gamma, Noise, Normalize, PoissonNoise, Resolution, blur, minmax,
 )
 
@@ -132,8 +132,8 @@ def test_normalize_to_unit_range():
 
 
 def test_gaussian_mixture_groups_share_intensities_in_grouped_samples():
-    from synthzoo.generators.base import Geometry
-    from synthzoo.generators.intensity import GaussianMixture
+    from synthzoo.generators.engine.base import Geometry
+    from synthzoo.generators.engine.intensity import GaussianMixture
 
     groups = [0, 1, 1, 2, 2, 2]
     gm = GaussianMixture(groups=groups, p_grouped=0.5)

@@ -5,10 +5,10 @@ import torch
 
 from gen_helpers import class_values_and_expected
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, PhotonNoise, cylinder_mask,
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, PhotonNoise, cylinder_mask,
                                           fibres, granular, porous, voronoi)
-from synthzoo.generators.tomography import RingArtifact
+from synthzoo.generators.physics.tomography import RingArtifact
 
 OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
            p_streaks=0.0, i0=1e12, p_rings=0.0, recon_blur=0.0)
@@ -113,7 +113,7 @@ def test_pore_matrix_inclusion_targets_merge_the_solid_phases():
 
 
 def test_fixed_contrast_is_fixed_and_random_varies():
-    from synthzoo.generators.micro_ct import Attenuation
+    from synthzoo.generators.domains.micro_ct import Attenuation
 
     from gen_helpers import check_contrast_option
 

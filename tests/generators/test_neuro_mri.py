@@ -2,7 +2,8 @@ import numpy as np
 import torch
 
 from gen_helpers import class_values_and_expected
-from synthzoo.generators import anatomy, create
+from synthzoo.generators import create
+from synthzoo.generators.physics import anatomy
 
 
 def test_anatomy_split_is_disjoint_with_guard_band():

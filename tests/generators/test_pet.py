@@ -4,9 +4,9 @@ import torch
 
 from gen_helpers import class_values_and_expected
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.intensity import PoissonNoise
-from synthzoo.generators.pet import PSF, Uptake
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.engine.intensity import PoissonNoise
+from synthzoo.generators.domains.pet import PSF, Uptake
 
 OFF = dict(heterogeneity=0.0, rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0,
            fwhm=0.0, voxel_size=4.0, slice_thickness=4.0, bias_std=0.0, peak_counts=1e7,

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from synthzoo.generators import get_generator
-from synthzoo.generators.preview import _slices, preview
+from synthzoo.generators.tools.preview import _slices, preview
 
 
 def test_planes_are_mid_slices_across_the_named_axes():

@@ -29,7 +29,7 @@ CASES = [(name, d) for name, cls in GENERATORS.load_all().items() for d in cls.d
 
 @pytest.mark.parametrize("name,dims", CASES)
 def test_sample_replayed_from_its_params_json(name, dims):
-    from synthzoo.generators.preview import make_generator
+    from synthzoo.generators.tools.preview import make_generator
 
     size = 16 if dims == 2 else 12
     gen = make_generator(name, size=size, dims=dims)

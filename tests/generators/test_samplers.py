@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthzoo.generators.samplers import (
+from synthzoo.generators.engine.samplers import (
     Bernoulli, Choice, Fixed, LogNormal, LogUniform, Normal, Uniform, as_sampler, symmetric,
 )
 

@@ -4,10 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.intensity import Resolution, _conv_blur, blur
-from synthzoo.generators.separable import apply_along, blur_matrix, interp_matrix
-from synthzoo.generators.spatial import RandomSpatial, centered_grid, upsample_grid
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.engine.intensity import Resolution, _conv_blur, blur
+from synthzoo.generators.engine.separable import apply_along, blur_matrix, interp_matrix
+from synthzoo.generators.engine.spatial import RandomSpatial, centered_grid, upsample_grid
 
 
 def rand(*shape, seed=0):
@@ -45,7 +45,7 @@ def test_apply_along_matches_einsum_on_every_axis():
 
 
 def test_blur_is_the_same_on_matrix_and_convolution_paths(monkeypatch):
-    import synthzoo.generators.intensity as intensity
+    import synthzoo.generators.engine.intensity as intensity
 
     x = rand(2, 1, 16, 20, 12)
     sigma = torch.tensor([[1.0, 2.0, 0.0], [0.5, 3.0, 1.5]])

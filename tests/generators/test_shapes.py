@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthzoo.generators.shapes import jittered_centres, paint_ellipsoids, smooth_noise, voronoi
+from synthzoo.generators.physics.shapes import jittered_centres, paint_ellipsoids, smooth_noise, voronoi
 
 
 def test_ball_volume_and_no_overwrite():

@@ -3,8 +3,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthzoo.generators.base import Geometry, State
-from synthzoo.generators.spatial import RandomSpatial, integrate_svf
+from synthzoo.generators.engine.base import Geometry, State
+from synthzoo.generators.engine.spatial import RandomSpatial, integrate_svf
 
 
 def geom(shape, batch=1):

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from synthzoo.generators import create
-from synthzoo.generators.base import Geometry
-from synthzoo.generators.ultrasound import BMode
+from synthzoo.generators.engine.base import Geometry
+from synthzoo.generators.domains.ultrasound import BMode
 
 QUIET = dict(attenuation=0.0, tgc_slope=0.0, tgc_std=0.0, noise=0.0, reflector=False)
 

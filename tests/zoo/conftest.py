@@ -28,6 +28,6 @@ def tiny(tmp_path, monkeypatch, cache):
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     card = tiny_card(weights.sha256_file(path))
     monkeypatch.setattr(weights, "BUNDLED", bundled)
-    MODELS._builtins["tiny-test-2d"] = ModelEntry("tiny-test-2d", _unet, card)
+    MODELS._registered["tiny-test-2d"] = ModelEntry("tiny-test-2d", _unet, card)
     yield card
-    MODELS._builtins.pop("tiny-test-2d", None)
+    MODELS._registered.pop("tiny-test-2d", None)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from synthzoo.cli import app
-from synthzoo.generators import anatomy
+from synthzoo.generators.physics import anatomy
 from synthzoo.metrics import dice_per_class
 from synthzoo.zoo.heldout import heldout_images
 from synthzoo.zoo.models import create_model, get_card

@@ -5,8 +5,6 @@ split (``mni152-tissue``, ``synthseg-20``; plugins add more through the entry-po
 
 from synthzoo.anatomy.base import AnatomyError, AnatomySource, SplitError
 from synthzoo.anatomy.registry import ANATOMY
-from synthzoo.anatomy import mni152  # noqa: F401  (registers built-ins)
-from synthzoo.anatomy import synthseg  # noqa: F401
 
 
 def get_source(name: str) -> AnatomySource:

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from synthzoo.anatomy.base import AnatomySource
-from synthzoo.anatomy.registry import ANATOMY
 
 LABEL_NAMES = ("background", "csf", "gray_matter", "white_matter")
 HELDOUT_Z = (88, 120)
@@ -107,7 +106,6 @@ def heldout_labels(spacing: float = 1.0) -> np.ndarray:
 
 
 
-@ANATOMY.register()
 class MNI152Tissue(AnatomySource):
     """MNI ICBM152 2009 template tissue classes (bg, CSF, GM, WM); split by an axial slab."""
 

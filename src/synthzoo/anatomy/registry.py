@@ -1,4 +1,4 @@
-"""The anatomy-source registry: built-ins register here, plugins use the entry-point group
+"""The anatomy-source registry: built-ins and plugins register through the entry-point group
 ``synthzoo.anatomy`` (value: an :class:`~synthzoo.anatomy.base.AnatomySource` subclass)."""
 
 from synthzoo._registry import Registry

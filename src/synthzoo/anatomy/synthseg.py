@@ -23,7 +23,6 @@ import numpy as np
 from synthzoo._fetch import FetchError, cache_root, fetch_file
 from synthzoo._io import atomic_write
 from synthzoo.anatomy.base import AnatomyError, AnatomySource
-from synthzoo.anatomy.registry import ANATOMY
 
 MANIFEST = json.loads((Path(__file__).parent / "synthseg-20.json").read_text())
 TISSUE_NAMES = ("background", "csf", "gray_matter", "white_matter")
@@ -34,7 +33,6 @@ def _tissue_lut() -> tuple[int, ...]:
     return tuple(TISSUE_NAMES.index(lab["tissue"]) for lab in MANIFEST["labels"])
 
 
-@ANATOMY.register()
 class SynthSeg20(AnatomySource):
     """20 whole-head label maps (FreeSurfer brain structures + non-brain labels), SynthSeg."""
 

@@ -114,9 +114,11 @@ class Baseline:
         return np.asarray(mapping, np.uint8)[self.ranks(image, mask, k)]
 
 
-BASELINES.register("multi-otsu")(Baseline(
-    "multi-otsu", "Multi-level Otsu thresholds on the intensities in the field of view",
-    multi_otsu_thresholds))
-BASELINES.register("kmeans")(Baseline(
-    "kmeans", "1-D k-means on the intensities in the field of view",
-    lambda vals, k: _thresholds_from_centers(kmeans_centers(vals, k))))
+def _kmeans_thresholds(vals: np.ndarray, k: int) -> np.ndarray:
+    return _thresholds_from_centers(kmeans_centers(vals, k))
+
+
+# registered by entry points (group ``synthzoo.baselines``) in pyproject.toml
+MULTI_OTSU = Baseline("multi-otsu", "Multi-level Otsu thresholds on the intensities in the field of view",
+                      multi_otsu_thresholds)
+KMEANS = Baseline("kmeans", "1-D k-means on the intensities in the field of view", _kmeans_thresholds)

@@ -65,9 +65,9 @@ class BenchModel:
 
 
 def zoo_names() -> list[str]:
-    from synthzoo.zoo.models import bundled_cards
+    from synthzoo.zoo.models import pretrained
 
-    return sorted(c.name for c in bundled_cards())
+    return sorted(pretrained())
 
 
 def all_model_names() -> list[str]:
@@ -334,8 +334,7 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
     ``(model, test set, case, key)`` and the specs of those not done, in a fixed order."""
     import synthzoo.datasets as ds
 
-    base = Path(root) if root is not None else ds.default_root()
-    sub = (base / "quick" if quick else base).resolve()
+    sub = ds.size_root(root, quick=quick).resolve()
     calib_root = (out / "calibration" / ("quick" if quick else "default")).resolve()
     prov = tuple(provenance().items())
     runs, specs = [], []

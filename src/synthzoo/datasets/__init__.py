@@ -13,8 +13,7 @@ from typing import Callable
 
 from synthzoo.datasets.base import Case, CaseSpec, DatasetError, TestSetBuilder, TestSetCard
 from synthzoo.datasets.registry import DATASETS, get_builder
-from synthzoo.datasets.store import TestSet, default_root, open_testset, store_path, verify
-from synthzoo.datasets import ct, em, fluorescence, microct, neuro, pet, ultrasound  # noqa: F401  (built-ins)
+from synthzoo.datasets.store import TestSet, default_root, open_testset, size_root, store_path, verify
 
 
 def open(name: str, root: str | Path | None = None) -> TestSet:  # noqa: A001  (mirrors zarr.open)
@@ -44,9 +43,7 @@ def build_all(root: str | Path | None = None, quick: bool = False) -> dict[str, 
         task = bar.add_task("test sets", total=len(names))
         for name in names:
             b = get_builder(name)
-            sub = Path(root if root is not None else default_root())
-            if quick:
-                sub = sub / "quick"
+            sub = size_root(root, quick=quick)
             bar.update(task, description=f"test set {name}")
             out[name] = build(name, sub, size=b.quick_size if quick else b.default_size)
             bar.advance(task)
@@ -54,4 +51,4 @@ def build_all(root: str | Path | None = None, quick: bool = False) -> dict[str, 
 
 
 __all__ = ["DATASETS", "Case", "CaseSpec", "DatasetError", "TestSet", "TestSetBuilder", "TestSetCard",
-           "build", "build_all", "default_root", "get_builder", "open", "store_path", "verify"]
+           "build", "build_all", "default_root", "get_builder", "open", "size_root", "store_path", "verify"]

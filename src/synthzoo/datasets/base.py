@@ -106,6 +106,8 @@ class TestSetBuilder:
     default_size: ClassVar[int] = 64
     default_cases: ClassVar[int] = 1  # cases per contrast when none are asked for
     quick_size: ClassVar[int] = 32
+    #: the size the shared contract tests build it at (seconds on one CPU thread)
+    tiny_size: ClassVar[int] = 32
     min_size: ClassVar[int] = 16
     #: largest size the builder can make (``None``: bounded by memory only)
     max_size: ClassVar[int | None] = None

@@ -116,10 +116,10 @@ def build_cmd(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from synthzoo.datasets import DATASETS, build, default_root, get_builder
+    from synthzoo.datasets import DATASETS, build, get_builder, size_root
 
-    if quick:  # as build_all(quick=True): tiny stores live apart from full-size ones
-        root = Path(root if root is not None else default_root()) / "quick"
+    if quick:  # as build_all(quick=True): quick stores live apart from full-size ones
+        root = size_root(root, quick=True)
     from synthzoo.datasets.store import check_build
 
     try:  # every build is checked before any work starts

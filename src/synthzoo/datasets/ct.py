@@ -1,8 +1,8 @@
 """``ct-head``: held-out whole heads imaged by head CT protocols the narrow baseline never saw.
 
 Anatomy: the held-out subjects 16-20 of ``synthseg-20`` (:mod:`synthzoo.anatomy`), their
-partial-volume tissue fractions as in :mod:`synthzoo.datasets.neuro`; case ``k`` of contrast
-``c`` images subject ``heldout[(c + k) % 5]``.  Image formation (:func:`~synthzoo.datasets.neuro.ct_image`):
+partial-volume tissue fractions as in :mod:`synthzoo.datasets.neuro_mri`; case ``k`` of contrast
+``c`` images subject ``heldout[(c + k) % 5]``.  Image formation (:func:`~synthzoo.datasets.neuro_mri.ct_image`):
 textbook Hounsfield units per physical tissue (air -1000, CSF 15, GM 40, WM 25, fat -80,
 muscle 50, marrow 300, bone 1000), within-tissue texture, the protocol's acquisition grid
 (in-plane pixel and slice thickness), quantum noise correlated as filtered back-projection
@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthzoo.datasets.neuro import NeuroContrasts
-from synthzoo.datasets.registry import DATASETS
+from synthzoo.datasets.neuro_mri import NeuroContrasts
 
 CONTRASTS: dict[str, dict[str, Any]] = {
     "brain-window": {"modality": "ct", "voxel_mm": [0.5, 0.5, 5.0], "noise_hu": [3.0, 8.0],
@@ -40,7 +39,6 @@ CONTRASTS: dict[str, dict[str, Any]] = {
 }
 
 
-@DATASETS.register()
 class HeadCT(NeuroContrasts):
     """Held-out heads (synthseg-20 subjects 16-20) imaged by four head-CT protocols."""
 

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 
 CONTRASTS = {
     "tem": {"detector": "transmission", "section_nm": 50.0, "dose_e": 400.0, "read_noise": 2.0,
@@ -120,7 +119,6 @@ def section_image(labels: np.ndarray, p: dict[str, Any], r: np.random.Generator)
     return np.clip((img - lo) / max(hi - lo, 1e-8), 0, 1).astype(np.float32)
 
 
-@DATASETS.register()
 class EMCells(TestSetBuilder):
     """Electron micrographs of cells: stain density, section projection, shot noise, drift."""
 
@@ -139,6 +137,7 @@ class EMCells(TestSetBuilder):
                   "Denk & Horstmann 2004, PLoS Biol 2:e329 (SBEM)", "Knott et al. 2008, J Neurosci 28:2959 (FIB-SEM)")
     default_size = 256
     quick_size = 96
+    tiny_size = 64
     min_size = 64
     seed_base = 50_000_000
 

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 
 CONTRASTS = {
     "widefield": {"psf_sigma_xy": 1.6, "psf_sigma_z": 4.0, "haze": 0.35, "z_step": 3, "photons": 300.0,
@@ -92,7 +91,6 @@ def microscope(dens: np.ndarray, p: dict[str, Any], r: np.random.Generator) -> n
     return (electrons + OFFSET + r.normal(0, p["read_noise"], img.shape)).astype(np.float32)
 
 
-@DATASETS.register()
 class FluorescenceNuclei(TestSetBuilder):
     """3D fluorescence of nuclei: PSF convolution, background, Poisson-Gaussian noise, anisotropic z."""
 

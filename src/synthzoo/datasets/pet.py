@@ -2,9 +2,9 @@
 never saw.
 
 Anatomy: the held-out subjects 16-20 of ``synthseg-20`` (:mod:`synthzoo.anatomy`), their
-partial-volume tissue fractions as in :mod:`synthzoo.datasets.neuro`; case ``k`` of contrast
+partial-volume tissue fractions as in :mod:`synthzoo.datasets.neuro_mri`; case ``k`` of contrast
 ``c`` images subject ``heldout[(c + k) % 5]``.  Image formation
-(:func:`~synthzoo.datasets.neuro.pet_image`): tracer uptake per physical tissue relative to
+(:func:`~synthzoo.datasets.neuro_mri.pet_image`): tracer uptake per physical tissue relative to
 white matter, within-tissue heterogeneity, the scanner's point-spread function, the
 reconstruction grid, Poisson counts and a post-reconstruction filter:
 
@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthzoo.datasets.neuro import NeuroContrasts
-from synthzoo.datasets.registry import DATASETS
+from synthzoo.datasets.neuro_mri import NeuroContrasts
 
 _SCANNER = {"voxel_mm": [2.0, 2.0, 2.0], "psf_fwhm_mm": [4.0, 6.0], "gm_counts": [20.0, 60.0],
             "postfilter_fwhm_mm": 2.0}
@@ -43,7 +42,6 @@ CONTRASTS: dict[str, dict[str, Any]] = {
 }
 
 
-@DATASETS.register()
 class BrainPET(NeuroContrasts):
     """Held-out heads (synthseg-20 subjects 16-20) imaged by FDG and amyloid PET."""
 

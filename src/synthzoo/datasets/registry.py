@@ -1,4 +1,4 @@
-"""The test-set registry: built-ins register here, plugins use the entry-point group
+"""The test-set registry: built-ins and plugins register through the entry-point group
 ``synthzoo.datasets`` (value: a :class:`~synthzoo.datasets.base.TestSetBuilder` subclass)."""
 
 from synthzoo._registry import Registry
@@ -8,6 +8,4 @@ DATASETS: Registry = Registry("test set", "synthzoo.datasets")
 
 def get_builder(name: str):
     """An instance of the builder registered as ``name`` (built-in or plugin)."""
-    import synthzoo.datasets  # noqa: F401  (registers the built-ins)
-
     return DATASETS.get(name)()

@@ -52,6 +52,13 @@ def default_root() -> Path:
     return Path(platformdirs.user_data_dir("synthzoo")) / "datasets"
 
 
+def size_root(root: str | Path | None = None, *, quick: bool = False) -> Path:
+    """Where test sets of a size live: ``root`` (default :func:`default_root`) for default-size
+    builds, ``ROOT/quick`` for quick ones (kept apart, so neither replaces the other)."""
+    base = Path(root) if root is not None else default_root()
+    return base / "quick" if quick else base
+
+
 def store_path(name: str, root: str | Path | None = None) -> Path:
     return Path(root if root is not None else default_root()) / f"{name}.zarr"
 

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 
 # per label: scatterer density (per resolution cell, relative), amplitude std, attenuation dB/cm/MHz
 TISSUE = {0: (1.0, 1.0, 0.6), 1: (0.6, 0.45, 0.6), 2: (1.0, 2.6, 1.6), 3: (0.0, 0.0, 0.05)}
@@ -119,7 +118,6 @@ def simulate(labels: np.ndarray, layers: np.ndarray, p: dict[str, Any], r: np.ra
     return (img * inside).astype(np.float32), inside.astype(np.uint8)
 
 
-@DATASETS.register()
 class UltrasoundPhantoms(TestSetBuilder):
     """B-mode phantoms: scatterers x pulse PSF, attenuation, Hilbert envelope, log compression."""
 

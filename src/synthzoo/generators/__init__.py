@@ -1,18 +1,19 @@
-"""Domain generators: a base contract, samplers, engine components and one module per domain.
+"""Domain generators.
+
+- ``engine/``: what a domain subclasses and composes -- the contract (``base``: Generator,
+  Step, Sample), samplers, spatial and intensity steps, separable filters, label-map tools;
+- ``physics/``: forward models and shape makers shared by several domains (tomography,
+  packings and warps, head anatomy);
+- ``domains/``: one module per domain, each registered by one entry point in
+  ``pyproject.toml`` (group ``synthzoo.generators``), as plugins are;
+- ``tools/``: previews and the ``synthzoo generate`` commands.
 
 ``get_generator(name)`` returns a generator class (built-in or plugin); ``create(name, **kw)``
 instantiates it.
 """
 
-from synthzoo.generators.base import Generator, Geometry, Sample, State, Step
+from synthzoo.generators.engine.base import Generator, Geometry, Sample, State, Step
 from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators import neuro_mri  # noqa: F401  (registers built-ins)
-from synthzoo.generators import fluorescence  # noqa: F401
-from synthzoo.generators import em  # noqa: F401
-from synthzoo.generators import ultrasound  # noqa: F401
-from synthzoo.generators import ct  # noqa: F401
-from synthzoo.generators import pet  # noqa: F401
-from synthzoo.generators import micro_ct  # noqa: F401
 
 
 def get_generator(name: str) -> type[Generator]:

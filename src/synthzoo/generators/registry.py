@@ -1,5 +1,5 @@
-"""The generator registry: built-ins register here, plugins use the entry-point group
-``synthzoo.generators`` (value: a :class:`~synthzoo.generators.base.Generator` subclass)."""
+"""The generator registry: built-ins and plugins register through the entry-point group
+``synthzoo.generators`` (value: a :class:`~synthzoo.generators.engine.base.Generator` subclass)."""
 
 from synthzoo._registry import Registry
 

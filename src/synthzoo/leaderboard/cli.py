@@ -10,17 +10,10 @@ from typing import List
 
 import typer
 
+from synthzoo._cli import fail
+
 leaderboard_app = typer.Typer(help="Leaderboard: tables, static site, submission checks.",
                               no_args_is_help=True)
-
-
-def _fail(exc: Exception, code: int = 2) -> None:
-    problems = getattr(exc, "problems", None) or [str(exc)]
-    for p in problems[:50]:
-        typer.echo(f"error: {p}", err=True)
-    if len(problems) > 50:
-        typer.echo(f"error: ... and {len(problems) - 50} more", err=True)
-    raise typer.Exit(code)
 
 
 @leaderboard_app.command("table")
@@ -36,7 +29,7 @@ def table_cmd(
     try:
         typer.echo(tables.table(submissions.load(results), fmt_=fmt, metric=metric), nl=False)
     except RecordError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @leaderboard_app.command("build")
@@ -53,7 +46,7 @@ def build_cmd(
     try:
         site = build(results, out, overwrite=overwrite, metric=metric)
     except RecordError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"leaderboard: open {site / 'index.html'}")
 
 

@@ -43,12 +43,12 @@ def info_cmd(
     offline: bool = typer.Option(False, "--offline", help="Accepted for symmetry: info never downloads."),
 ) -> None:
     """Show a model's weight card and where its weights resolve from (never downloads)."""
-    from synthzoo.zoo.models import get_card
+    from synthzoo.zoo.models import get_card, get_entry
     from synthzoo.zoo.weights import locate
 
     try:
         card = get_card(name)
-        where = locate(card)
+        where = locate(card, folder=get_entry(name).weights_dir)
     except _errors() as exc:
         _fail(str(exc))
     if as_json:
@@ -69,12 +69,13 @@ def pull_cmd(
     offline: bool = typer.Option(False, "--offline", help="Never download; fail if not local."),
 ) -> None:
     """Resolve and verify weights (cache, bundled copy, then the card's URLs)."""
-    from synthzoo.zoo.models import get_card, model_table
+    from synthzoo.zoo.models import get_card, get_entry, model_table
     from synthzoo.zoo.weights import fetch
 
     try:
         names = names or [r["name"] for r in model_table()]
-        rows = [{"name": n, "path": str(fetch(get_card(n), offline=offline))} for n in names]
+        rows = [{"name": n, "path": str(fetch(get_card(n), offline=offline, folder=get_entry(n).weights_dir))}
+                for n in names]
     except _errors() as exc:
         _fail(str(exc))
     if as_json:
@@ -138,8 +139,12 @@ def train_cmd(
     """Train a model on synthetic data from a generator (resumable)."""
     import torch
 
-    from synthzoo.zoo.train import TrainConfig, train
-
+    try:
+        from synthzoo.zoo.train import TrainConfig, train
+    except ModuleNotFoundError as exc:  # Lightning is the optional extra "train"
+        if (exc.name or "").split(".")[0] != "lightning":
+            raise
+        _fail("synthzoo train needs Lightning, which is not installed: pip install 'synthzoo[train]'")
     if threads > 0:
         torch.set_num_threads(threads)
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthzoo.generators import anatomy
+from synthzoo.generators.physics import anatomy
 from synthzoo.metrics import dice_per_class
 
 # BrainWeb 1.5 T: (T1 ms, T2 ms, PD) for CSF, GM, WM

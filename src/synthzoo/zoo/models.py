@@ -1,9 +1,13 @@
-"""Model factories by name: architectures (``unet``) and pretrained zoo models (one per
-weight card bundled in ``synthzoo/zoo/weights/``).
+"""Model factories by name: architectures (``unet``) and pretrained zoo models.
+
+Every model is a :class:`ModelEntry` registered by an entry point (group ``synthzoo.models``):
+synthzoo's own in its ``pyproject.toml`` (a weight card bundled in ``synthzoo/zoo/weights/``
+is the entry ``synthzoo.zoo.bundled:<card name with _ for ->``), a plugin's in its package's,
+usually ``ModelEntry.from_card(path)`` for a card shipped beside its safetensors file.
 
 ``create_model(name, pretrained=False)`` builds the network; ``pretrained=True`` loads the
-card's weights through :func:`synthzoo.zoo.weights.fetch` (cache, bundled copy, then URLs).
-A plugin registers a :class:`ModelEntry` under the entry-point group ``synthzoo.models``.
+card's weights through :func:`synthzoo.zoo.weights.fetch` (cache, the copy shipped beside the
+card, then URLs).
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ class ModelEntry:
     factory: Callable[..., nn.Module]
     card: WeightCard | None = None
     description: str = ""
+    #: the folder the weights file ships in (a package's own copy; ``None``: synthzoo's)
+    weights_dir: Path | None = None
+
+    @classmethod
+    def from_card(cls, path: str | Path) -> "ModelEntry":
+        """The entry of the weight card at ``path`` (its weights file beside it)."""
+        path = Path(path)
+        card = WeightCard.load(path)
+        if card.architecture not in ARCHITECTURES:
+            raise ValueError(f"{path}: unknown architecture {card.architecture!r}; "
+                             f"valid: {', '.join(ARCHITECTURES)}")
+        return cls(card.name, ARCHITECTURES[card.architecture], card, card.description, path.parent)
 
 
 def _unet(**kwargs: Any) -> nn.Module:
@@ -38,23 +54,18 @@ def _unet(**kwargs: Any) -> nn.Module:
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"unet": _unet}
 
-MODELS.register("unet")(ModelEntry("unet", _unet, None, "Configurable 2D/3D U-Net (SynthSeg defaults: 5 levels, 24 features)"))
+#: the architecture entry (entry point ``unet``)
+UNET = ModelEntry("unet", _unet, None, "Configurable 2D/3D U-Net (SynthSeg defaults: 5 levels, 24 features)")
 
 
 def bundled_cards() -> list[WeightCard]:
+    """The weight cards shipped in ``synthzoo/zoo/weights/``."""
     return [WeightCard.load(p) for p in sorted(BUNDLED.glob("*.json"))]
 
 
-def _register_bundled() -> None:
-    for card in bundled_cards():
-        if card.architecture not in ARCHITECTURES:
-            raise ValueError(f"bundled card {card.name!r}: unknown architecture {card.architecture!r}; "
-                             f"valid: {', '.join(ARCHITECTURES)}")
-        MODELS.register(card.name)(ModelEntry(card.name, ARCHITECTURES[card.architecture], card,
-                                              card.description))
-
-
-_register_bundled()
+def pretrained() -> dict[str, ModelEntry]:
+    """Every registered model with a weight card (built-in and plugin), by name."""
+    return {n: e for n, e in MODELS.load_all().items() if getattr(e, "card", None) is not None}
 
 
 def get_entry(name: str) -> ModelEntry:
@@ -85,15 +96,10 @@ def create_model(name: str, pretrained: bool = False, *, offline: bool = False, 
         if kwargs != card.arch_kwargs:
             raise ValueError(f"model {name!r}: pretrained weights need the card's arguments "
                              f"{card.arch_kwargs}, got {kwargs}")
-        load_weights(model, card, offline=offline)
+        load_weights(model, card, offline=offline, folder=entry.weights_dir)
     return model
 
 
 def model_table() -> list[dict[str, Any]]:
     """Every registered model with a card (pretrained), as ``zoo list`` rows."""
-    rows = []
-    for name, entry in MODELS.load_all().items():
-        card = getattr(entry, "card", None)
-        if card is not None:
-            rows.append(card.summary())
-    return rows
+    return [e.card.summary() for e in pretrained().values()]

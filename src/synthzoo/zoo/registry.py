@@ -1,4 +1,4 @@
-"""The model registry: built-ins register here, plugins use the entry-point group
+"""The model registry: built-ins and plugins register through the entry-point group
 ``synthzoo.models`` (value: a :class:`~synthzoo.zoo.models.ModelEntry`)."""
 
 from synthzoo._registry import Registry

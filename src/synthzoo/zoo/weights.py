@@ -41,17 +41,20 @@ def cache_path(card: WeightCard) -> Path:
     return cache_dir() / f"{stem}-{card.sha256[:16]}.safetensors"
 
 
-def locate(card: WeightCard) -> str | None:
-    """The local file the weights resolve to without downloading (``None`` if none)."""
-    for path in (cache_path(card), BUNDLED / _file_name(card)):
+def locate(card: WeightCard, *, folder: Path | None = None) -> str | None:
+    """The local file the weights resolve to without downloading (``None`` if none);
+    ``folder``: where a package ships them (default: synthzoo's bundled weights)."""
+    for path in (cache_path(card), Path(folder or BUNDLED) / _file_name(card)):
         if verified(path, card.sha256):
             return str(path)
     return None
 
 
-def fetch(card: WeightCard, *, offline: bool = False, retries: int = 3) -> Path:
-    """Path of verified weights for ``card``: cache, then bundled copy, then mirrors and URLs
-    (:func:`synthzoo._fetch.fetch_file`)."""
+def fetch(card: WeightCard, *, offline: bool = False, retries: int = 3,
+          folder: Path | None = None) -> Path:
+    """Path of verified weights for ``card``: cache, then the copy shipped in ``folder``
+    (default: synthzoo's bundled weights; a plugin's own folder for its models), then mirrors
+    and URLs (:func:`synthzoo._fetch.fetch_file`)."""
     if not card.sha256:
         raise WeightsError(f"model {card.name!r}: its card has no sha256, so weights cannot be verified")
     cached = cache_path(card)
@@ -61,12 +64,12 @@ def fetch(card: WeightCard, *, offline: bool = False, retries: int = 3) -> Path:
         warnings.warn(f"{cached}: cached weights of {card.name!r} do not match the card's sha256; "
                       "removed, resolving again", CacheWarning, stacklevel=2)
         cached.unlink()
-    bundled = BUNDLED / _file_name(card)
+    bundled = Path(folder or BUNDLED) / _file_name(card)
     if bundled.is_file():
         if verified(bundled, card.sha256):
             return bundled
         raise WeightsError(f"{bundled}: bundled weights of {card.name!r} do not match the card's "
-                           f"sha256 {card.sha256}; reinstall synthzoo")
+                           f"sha256 {card.sha256}; reinstall the package that ships it")
     try:
         return fetch_file(_file_name(card), card.sha256, collection="weights",
                           cache_name=cached.name, urls=card.urls, offline=offline, retries=retries)
@@ -74,11 +77,12 @@ def fetch(card: WeightCard, *, offline: bool = False, retries: int = 3) -> Path:
         raise WeightsError(f"model {card.name!r}: {exc}") from None
 
 
-def load_weights(model: nn.Module, card: WeightCard, *, offline: bool = False) -> nn.Module:
+def load_weights(model: nn.Module, card: WeightCard, *, offline: bool = False,
+                 folder: Path | None = None) -> nn.Module:
     """Load ``card``'s verified safetensors into ``model`` (strict)."""
     from safetensors.torch import load_file
 
-    path = fetch(card, offline=offline)
+    path = fetch(card, offline=offline, folder=folder)
     state = load_file(str(path))
     try:
         model.load_state_dict(state, strict=True)

@@ -16,10 +16,10 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators.base import Generator, as_size
-from synthzoo.generators.intensity import Blur, GaussianMixture, Noise, Normalize
-from synthzoo.generators.samplers import SamplerLike
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.base import Generator, as_size
+from synthzoo.generators.engine.intensity import Blur, GaussianMixture, Noise, Normalize
+from synthzoo.generators.engine.samplers import SamplerLike
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 __version__ = "0.1.0"
 

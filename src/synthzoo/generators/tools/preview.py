@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from synthzoo._io import atomic_write, save_figure, write_text
-from synthzoo.generators.base import Generator, Sample
+from synthzoo.generators.engine.base import Generator, Sample
 
 
 def make_generator(name: str, *, size: int, dims: int, spacing: float | None = None,
@@ -145,7 +145,7 @@ def write_samples(name: str, *, out_dir: str | Path, n: int = 1, seed: int = 0,
     import nibabel as nib
     import tifffile
 
-    from synthzoo.generators.labels import load_labels, read_label_map
+    from synthzoo.generators.engine.labels import load_labels, read_label_map
 
     out_dir = Path(out_dir)
     spacing = None

@@ -37,12 +37,11 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
-from synthzoo.generators.intensity import BiasField, Blur, Noise, Normalize, PoissonNoise, blur
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
-from synthzoo.generators.shapes import paint_ellipsoids, smooth_noise, voronoi, warp_coords
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
+from synthzoo.generators.engine.intensity import BiasField, Blur, Noise, Normalize, PoissonNoise, blur
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.physics.shapes import paint_ellipsoids, smooth_noise, voronoi, warp_coords
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 EXTRACELLULAR, MEMBRANE, MITOCHONDRION, VESICLE, CYTOPLASM = range(5)
 LABEL_NAMES = ("extracellular", "membrane", "mitochondrion", "vesicle", "cytoplasm")
@@ -163,7 +162,6 @@ def _unravel(flat: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     return torch.stack(out[::-1], 1).float()
 
 
-@GENERATORS.register()
 class ElectronMicroscopy(Generator):
     """Electron microscopy of cells (warped Voronoi cells, dark membranes, organelles), 2D and 3D."""
 

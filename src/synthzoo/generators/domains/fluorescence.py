@@ -29,12 +29,11 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
-from synthzoo.generators.intensity import BiasField, GaussianMixture, Normalize, blur, smooth_field
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, Uniform, as_sampler
-from synthzoo.generators.shapes import jittered_centres, paint_ellipsoids, warp_coords
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
+from synthzoo.generators.engine.intensity import BiasField, GaussianMixture, Normalize, blur, smooth_field
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, Uniform, as_sampler
+from synthzoo.generators.physics.shapes import jittered_centres, paint_ellipsoids, warp_coords
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 #: The one fixed microscope of the narrow baseline (``contrast="widefield"``): every intensity,
 #: PSF and noise option fixed, the object brightness 0.6 +- 10 % per nucleus.
@@ -122,7 +121,6 @@ class CameraNoise(Step):
         return State(state.labels, counts / photons, state.spacing)
 
 
-@GENERATORS.register()
 class Fluorescence(Generator):
     """Fluorescence microscopy of packed nuclei (AnyStar recipe), 2D and 3D."""
 

@@ -6,16 +6,16 @@ function (scanner resolution 4-6 mm FWHM; Moses, "Fundamental limits of spatial 
 PET", NIM A 2011), partial-volume effects from the PSF and coarse voxels (Rousset et al.,
 J Nucl Med 1998), and Poisson count statistics smoothed by reconstruction:
 
-1. random affine + diffeomorphic warp (:class:`~synthzoo.generators.spatial.RandomSpatial`);
+1. random affine + diffeomorphic warp (:class:`~synthzoo.generators.engine.spatial.RandomSpatial`);
 2. per-class uptake relative to white matter (:class:`Uptake`): grey/white ratio drawn over
    ``LogUniform(0.25, 8)`` so FDG-like (GM ~ 4 x WM) and amyloid-like (WM > GM) contrasts both
    occur, CSF and skull low, each non-brain shape its own uptake, background near zero, and
    a within-class heterogeneity proportional to the uptake;
 3. PSF blur with FWHM drawn in mm (:class:`PSF`, anisotropic along the last (axial) axis);
-4. voxel size / partial volume (:class:`~synthzoo.generators.intensity.Resolution`);
-5. a smooth attenuation-correction error (:class:`~synthzoo.generators.intensity.BiasField`);
+4. voxel size / partial volume (:class:`~synthzoo.generators.engine.intensity.Resolution`);
+5. a smooth attenuation-correction error (:class:`~synthzoo.generators.engine.intensity.BiasField`);
 6. counts: the image is scaled to ``peak`` expected counts in its brightest voxel and
-   Poisson-sampled (:class:`~synthzoo.generators.intensity.PoissonNoise`), then smoothed by a
+   Poisson-sampled (:class:`~synthzoo.generators.engine.intensity.PoissonNoise`), then smoothed by a
    post-reconstruction filter and min-max normalised.
 
 Generation labels: 0 background, 1 CSF, 2 grey matter, 3 white matter, 4 skull, then the
@@ -33,13 +33,12 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators import anatomy
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, draw_seed
-from synthzoo.generators.intensity import (BiasField, Blur, GaussianMixture, Normalize, PoissonNoise,
+from synthzoo.generators.physics import anatomy
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, draw_seed
+from synthzoo.generators.engine.intensity import (BiasField, Blur, GaussianMixture, Normalize, PoissonNoise,
                                            Resolution, blur)
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 SKULL = anatomy.SKULL
 LABEL_NAMES = anatomy.LABEL_NAMES
@@ -123,7 +122,6 @@ class PSF(Step):
                      state.spacing)
 
 
-@GENERATORS.register()
 class PET(anatomy.SkullHead, Generator):
     """Brain PET: per-class uptake (any tracer contrast), large PSF, partial volume, Poisson
     counts, post-reconstruction smoothing."""

@@ -45,12 +45,11 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
-from synthzoo.generators.intensity import blur
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, Uniform, as_sampler
-from synthzoo.generators.shapes import paint_ellipsoids, smooth_noise
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
+from synthzoo.generators.engine.intensity import blur
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, Uniform, as_sampler
+from synthzoo.generators.physics.shapes import paint_ellipsoids, smooth_noise
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 
 #: Tissue look of the narrow baseline, cycled over the classes of each kind (+-10 % per sample).
@@ -273,7 +272,6 @@ class BMode(Step):
         return State(labels * inside, image, state.spacing)
 
 
-@GENERATORS.register()
 class Ultrasound(Generator):
     """B-mode ultrasound: speckle, depth attenuation, shadows, sector field of view."""
 
@@ -320,7 +318,7 @@ class Ultrasound(Generator):
             image = BMode(n_labels=len(names), **bmode)
         except TypeError as exc:
             raise TypeError(f"ultrasound: {exc}; B-mode options are the keyword arguments of "
-                            "synthzoo.generators.ultrasound.BMode") from exc
+                            "synthzoo.generators.domains.ultrasound.BMode") from exc
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=0.02,
                           svf_std=svf_std, svf_scale=1 / 16, flip=0.5, flip_axis=1),

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.spatial import centered_grid
+from synthzoo.generators.engine.spatial import centered_grid
 
 
 def _u(g: torch.Generator, *shape: int) -> torch.Tensor:

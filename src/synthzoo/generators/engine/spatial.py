@@ -21,9 +21,9 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.base import Geometry, Params, State, Step
-from synthzoo.generators.samplers import SamplerLike, as_sampler, symmetric
-from synthzoo.generators.separable import apply_along, interp_matrix
+from synthzoo.generators.engine.base import Geometry, Params, State, Step
+from synthzoo.generators.engine.samplers import SamplerLike, as_sampler, symmetric
+from synthzoo.generators.engine.separable import apply_along, interp_matrix
 
 
 def centered_grid(shape: Sequence[int], device: torch.device | str) -> torch.Tensor:

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
 
 SLAB = 64  # slices per written slab (the chunk edge)
 
@@ -148,7 +147,6 @@ def _scan_job(args: tuple) -> np.ndarray:
     return scan_slice(*args[:1], z=args[1], seed=args[2], spacing_cm=args[3], p=args[4])
 
 
-@DATASETS.register()
 class MicroCTPores(TestSetBuilder):
     """Porous rock cores: Radon projection, beam hardening, photon noise, rings, FBP."""
 
@@ -162,11 +160,12 @@ class MicroCTPores(TestSetBuilder):
     label_names = ("pore", "matrix", "inclusion")
     contrasts = tuple(CONTRASTS)
     contrast_table = CONTRASTS
-    anatomy_source = "synthetic porous cores (synthzoo.datasets.microct, seed range 30_000_000+)"
+    anatomy_source = "synthetic porous cores (synthzoo.datasets.micro_ct, seed range 30_000_000+)"
     references = ("Kak & Slaney 1988, Principles of Computerized Tomographic Imaging",
                   "Brooks & Di Chiro 1976, Phys Med Biol 21:390 (beam hardening)")
     default_size = 64
     quick_size = 32
+    tiny_size = 16
     seed_base = 30_000_000
     voxel_um = 10.0
 
@@ -199,7 +198,7 @@ class MicroCTPores(TestSetBuilder):
             if pool:
                 pool.shutdown()
         return {"spacing": [self.voxel_um / 1000] * 3, "spacing_unit": "mm", "axes": "zyx", "units": "1/cm",
-                "simulator": "synthzoo.datasets.microct.scan_slice (skimage radon/iradon)",
+                "simulator": "synthzoo.datasets.micro_ct.scan_slice (skimage radon/iradon)",
                 "parameters": {**spec.params, "porosity": geom.porosity, "n_inclusions": len(geom.radii),
                                "detector_pixels": detector_pixels(size), "angles": detector_pixels(size),
                                "voxel_um": self.voxel_um, "field_sigma_vox": geom.sigma}}

@@ -59,7 +59,7 @@ def preview_cmd(
     """Save a montage of synthetic images with their label maps."""
     from synthzoo._outputs import OutputError, Target, check_outputs
     from synthzoo._registry import PluginError, UnknownNameError
-    from synthzoo.generators.preview import preview
+    from synthzoo.generators.tools.preview import preview
 
     try:
         check_outputs([Target(out, suffixes=(".png",), what="preview montage", parents=True, option="--out")],
@@ -85,8 +85,8 @@ def sample_cmd(
     """Write image/label pairs (NIfTI for 3D, TIFF for 2D) with their parameters as JSON."""
     from synthzoo._outputs import OutputError, Target, check_outputs
     from synthzoo._registry import PluginError, UnknownNameError
-    from synthzoo.generators.labels import LabelFileError
-    from synthzoo.generators.preview import is_samples_folder, write_samples
+    from synthzoo.generators.engine.labels import LabelFileError
+    from synthzoo.generators.tools.preview import is_samples_folder, write_samples
 
     try:
         check_outputs([Target(out, folder=True, own=is_samples_folder, what="folder of samples",

@@ -66,14 +66,14 @@ def add_shell(labels, *, n_extra: int, spacing: float, generator, width=(2, 12),
               skull_label: int | None = None, skull_width=(3, 9)):
     """Fill a shell of random width (``width`` mm, drawn per sample) around the brain
     (labels > 0) of ``labels`` ``int64 (B, 1, *spatial)`` with ``n_extra`` random shapes
-    (:func:`~synthzoo.generators.labels.noise_shapes`), labelled ``len(LABEL_NAMES) ..``.
+    (:func:`~synthzoo.generators.engine.labels.noise_shapes`), labelled ``len(LABEL_NAMES) ..``.
 
     With ``skull_label``, a layer of ``skull_width`` mm directly around the brain gets that
     label and the shapes fill the shell beyond it (the skull of CT and PET heads)."""
     import torch
     import torch.nn.functional as F
 
-    from synthzoo.generators.labels import noise_shapes
+    from synthzoo.generators.engine.labels import noise_shapes
 
     if n_extra == 0 and skull_label is None:
         return labels
@@ -182,7 +182,7 @@ class SkullHead:
         non-brain shapes around it."""
         import torch
 
-        from synthzoo.generators.base import as_size
+        from synthzoo.generators.engine.base import as_size
 
         size = as_size(size, dims)
         if getattr(self, "_head_lut", None) is None:

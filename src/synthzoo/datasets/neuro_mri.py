@@ -36,8 +36,7 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
-from synthzoo.datasets.registry import DATASETS
-from synthzoo.generators import anatomy
+from synthzoo.generators.physics import anatomy
 
 # physical tissues of the simulation (the "physical" column of the anatomy manifest)
 TISSUES = ("air", "csf", "gray_matter", "white_matter", "bone", "marrow", "fat", "muscle", "fluid")
@@ -262,7 +261,6 @@ def pet_image(frac: np.ndarray, p: dict[str, Any], r: np.random.Generator, sp: f
     return image, {"psf_fwhm_mm": fwhm, "counts_per_unit_uptake": scale}
 
 
-@DATASETS.register()
 class NeuroContrasts(TestSetBuilder):
     """Held-out heads (synthseg-20 subjects 16-20): MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET; real MNI152 T1."""
 
@@ -345,7 +343,7 @@ class NeuroContrasts(TestSetBuilder):
                 "units": p.get("units") or {"mri": "signal / mean brain signal", "ct": "HU",
                                             "pet": "uptake (GM = 4)",
                                             "real": "template intensity [0, 1]"}[p["modality"]],
-                "simulator": f"synthzoo.datasets.neuro ({p['modality']})",
+                "simulator": f"synthzoo.datasets.neuro_mri ({p['modality']})",
                 "parameters": {**p, **drawn, "grid_spacing_mm": sp},
                 "anatomy": (f"synthseg-20 subject {p['subject']}" if "subject" in p else
                             f"MNI152 slab z={anatomy.HELDOUT_Z[0]}:{anatomy.HELDOUT_Z[1]}")}

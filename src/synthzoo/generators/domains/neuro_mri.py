@@ -19,7 +19,7 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   ``n_extra`` random non-brain shapes in a shell around the brain.
 
 ``contrast="t1w"`` replaces the random intensities with one fixed T1-weighted contrast (per
-physical tissue, +-10 % per sample, :class:`~synthzoo.generators.intensity.FixedContrast`):
+physical tissue, +-10 % per sample, :class:`~synthzoo.generators.engine.intensity.FixedContrast`):
 the narrow baseline, trained the conventional way on one contrast with everything else equal.
 """
 
@@ -29,13 +29,12 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators import anatomy
-from synthzoo.generators.base import Generator, as_size
-from synthzoo.generators.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
+from synthzoo.generators.physics import anatomy
+from synthzoo.generators.engine.base import Generator, as_size
+from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import SamplerLike
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.samplers import SamplerLike
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 #: T1-weighted (spoiled gradient echo-like) intensity of each physical tissue, 0-255 scale:
 #: the one contrast of the narrow baseline.
@@ -44,7 +43,6 @@ T1W = {"air": 5.0, "csf": 40.0, "gray_matter": 110.0, "white_matter": 165.0, "bo
 CONTRASTS = ("random", "t1w")
 
 
-@GENERATORS.register()
 class NeuroMRI(Generator):
     """Brain MRI of random contrast, resolution, bias, deformation and noise (SynthSeg)."""
 

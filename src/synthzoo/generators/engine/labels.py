@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.spatial import RandomSpatial
+from synthzoo.generators.engine.spatial import RandomSpatial
 
 
 class LabelFileError(ValueError):
@@ -63,7 +63,7 @@ def noise_shapes(
 
 
 def _geom(batch, spatial, device):
-    from synthzoo.generators.base import Geometry
+    from synthzoo.generators.engine.base import Geometry
 
     return Geometry(batch, tuple(spatial), 1, device, (1.0,) * len(spatial))
 

@@ -7,15 +7,15 @@ segmentation for large-scale analysis of heterogeneous clinical brain MRI datase
 which trains on CT too; Hoffmann et al., SynthStrip, NeuroImage 2022), plus the CT artifact
 families (Barrett & Keat, RadioGraphics 2004; Boas & Fleischmann, Imaging Med. 2012):
 
-1. random affine + diffeomorphic warp (:class:`~synthzoo.generators.spatial.RandomSpatial`);
+1. random affine + diffeomorphic warp (:class:`~synthzoo.generators.engine.spatial.RandomSpatial`);
 2. per-class Hounsfield units (:class:`HounsfieldMixture`): air ~ -1000, CSF 0..20,
    grey matter 35..50, white matter 20..35, skull 400..2000 HU, and for each non-brain shape a
    tissue type drawn per sample (fat, soft tissue, muscle/blood, bone, air); then randomised beyond realistic
    values: the brain contrast is stretched by ``brain_contrast`` and every class mean moves by
    ``N(0, hu_jitter)``; within-class texture ``N(0, texture)``;
-3. slice thickness / resolution (SynthSeg's :class:`~synthzoo.generators.intensity.Resolution`);
+3. slice thickness / resolution (SynthSeg's :class:`~synthzoo.generators.engine.intensity.Resolution`);
 4. beam-hardening cupping, metal/bone streaks and (rarely) detector rings
-   (:mod:`synthzoo.generators.tomography`);
+   (:mod:`synthzoo.generators.physics.tomography`);
 5. quantum noise: Gaussian in HU, spatially correlated by a small blur as filtered
    back-projection correlates it (:class:`QuantumNoise`);
 6. a random display window (level, width) mapping HU to [0, 1], or with probability
@@ -37,13 +37,12 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators import anatomy
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, draw_seed, seeded
-from synthzoo.generators.intensity import GaussianMixture, Resolution, blur
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
-from synthzoo.generators.spatial import RandomSpatial
-from synthzoo.generators.tomography import Cupping, RingArtifact, Streaks
+from synthzoo.generators.physics import anatomy
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, draw_seed, seeded
+from synthzoo.generators.engine.intensity import GaussianMixture, Resolution, blur
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.engine.spatial import RandomSpatial
+from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streaks
 
 SKULL = anatomy.SKULL
 LABEL_NAMES = anatomy.LABEL_NAMES
@@ -165,7 +164,6 @@ class Window(Step):
         return State(state.labels, ((img - (lv - w / 2)) / w).clamp(0, 1), state.spacing)
 
 
-@GENERATORS.register()
 class CT(anatomy.SkullHead, Generator):
     """Head CT: Hounsfield-scale tissue values randomised, window/level, cupping, streaks,
     quantum noise, slice thickness (SynthSeg-style randomization with CT physics)."""

@@ -1,4 +1,4 @@
-"""Intensity models and artifacts, each a :class:`~synthzoo.generators.base.Step`.
+"""Intensity models and artifacts, each a :class:`~synthzoo.generators.engine.base.Step`.
 
 Images are ``float32 (B, C, *spatial)``.  The Gaussian mixture, bias field, gamma and
 resolution model follow SynthSeg (Billot et al., Medical Image Analysis 2023); Rician noise is
@@ -13,9 +13,9 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from synthzoo.generators.base import Geometry, Params, State, Step, draw_seed, seeded
-from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
-from synthzoo.generators.separable import apply_along, blur_matrix, gaussian_kernel1d, interp_matrix
+from synthzoo.generators.engine.base import Geometry, Params, State, Step, draw_seed, seeded
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.engine.separable import apply_along, blur_matrix, gaussian_kernel1d, interp_matrix
 
 
 def _bshape(B: int, C: int, d: int) -> tuple[int, ...]:

@@ -17,13 +17,13 @@ tomographic imagery", Computers & Geosciences 2001; Boin & Haibel, Opt. Express 
 rings), domain-randomised:
 
 1. random zoom-in (scaling < 1, so no empty border comes in), shear and warp
-   (:class:`~synthzoo.generators.spatial.RandomSpatial`; no
+   (:class:`~synthzoo.generators.engine.spatial.RandomSpatial`; no
    rotation by default, since it would bring empty corners in and the label maps have random
    orientations already);
 2. attenuation per phase (:class:`Attenuation`), drawn around typical ranges and, with
    probability ``p_random_contrast``, uniformly for every phase (any contrast order);
 3. blur from the source spot and detector (partial volume);
-4. beam-hardening cupping and streaks (:mod:`synthzoo.generators.tomography`);
+4. beam-hardening cupping and streaks (:mod:`synthzoo.generators.physics.tomography`);
 5. Poisson photon noise in transmission (:class:`PhotonNoise`): counts
    ``~ Poisson(I0 exp(-mu L))``, attenuation re-estimated as ``-log(counts / I0) / L``, so
    dense phases are noisier;
@@ -48,12 +48,11 @@ from typing import Sequence
 
 import torch
 
-from synthzoo.generators.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
-from synthzoo.generators.intensity import Blur, GaussianMixture, Normalize, smooth_field
-from synthzoo.generators.registry import GENERATORS
-from synthzoo.generators.samplers import LogUniform, SamplerLike, as_sampler
-from synthzoo.generators.spatial import RandomSpatial
-from synthzoo.generators.tomography import Cupping, RingArtifact, Streaks, plane_coords
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
+from synthzoo.generators.engine.intensity import Blur, GaussianMixture, Normalize, smooth_field
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.engine.spatial import RandomSpatial
+from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streaks, plane_coords
 
 LABEL_NAMES = ("pore", "grain", "matrix", "fibre", "inclusion")
 PORE, GRAIN, MATRIX, FIBRE, INCLUSION = range(5)
@@ -267,7 +266,6 @@ class PhotonNoise(Step):
         return State(state.labels, -torch.log(counts.clamp_min(0.5) / i0) / L, state.spacing)
 
 
-@GENERATORS.register()
 class MicroCT(Generator):
     """Micro-CT of granular, porous and fibrous materials: attenuation per phase, cupping,
     Poisson photon noise, rings, reconstruction blur."""

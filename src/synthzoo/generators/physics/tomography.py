@@ -21,8 +21,8 @@ import math
 
 import torch
 
-from synthzoo.generators.base import Geometry, Params, State, Step
-from synthzoo.generators.samplers import SamplerLike, as_sampler
+from synthzoo.generators.engine.base import Geometry, Params, State, Step
+from synthzoo.generators.engine.samplers import SamplerLike, as_sampler
 
 
 def plane_coords(shape, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:

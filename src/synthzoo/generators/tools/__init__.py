@@ -1,0 +1,1 @@
+"""Tooling around the generators: ``preview`` (montages) and ``cli`` (``synthzoo generate``)."""
