@@ -79,22 +79,29 @@ worker() {  # worker N: its own tree and fork server; modules from the queue unt
       python -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(
         "update Mutant set status = '"'untested'"' where status not like '"'ok_%'"'"); c.commit()' .mutmut-cache
     fi
+    : > "$tree/runs.tsv"
     start=$(date +%s)
     mutmut run --paths-to-mutate "src/synthzoo/$mod" --tests-dir tests --no-progress --simple-output \
       --runner "python $root/scripts/mutation_runner.py run $sock $PYTEST_ARGS $tests" \
       > "$out/$name.log" 2>&1 || true   # mutmut exits non-zero when mutants survive
     cp .mutmut-cache "$out/$name.cache"
     echo "$tests" > "$out/$name.tests"
+    cp "$tree/runs.tsv" "$out/$name.runs.tsv"
     { mutmut results || true
       for id in $(mutmut result-ids survived 2>/dev/null); do echo "--- mutant $id"; mutmut show "$id"; done
     } > "$out/$name.txt"
-    python - "$mod" "$(( $(date +%s) - start ))" >> "$out/scores.txt" <<'PY'
+    python - "$mod" "$(( $(date +%s) - start ))" "${tests%% *}" "$tree/runs.tsv" >> "$out/scores.txt" <<'PY'
 import sqlite3, sys
+mod, seconds, first_file, runs = sys.argv[1:]
 con = sqlite3.connect(".mutmut-cache")
 rows = dict(con.execute("select status, count(*) from Mutant group by status").fetchall())
 killed, total = rows.get("ok_killed", 0) + rows.get("ok_suspicious", 0), sum(rows.values())
-print(f"{sys.argv[1]}: {killed}/{total} killed ({100 * killed / max(total, 1):.0f}%) "
-      f"{ {k: v for k, v in rows.items() if not k.startswith('ok_')} } in {sys.argv[2]} s")
+# runs.tsv: the baseline run, then one line per mutant tested now (a timed-out one leaves none)
+tested = [line.rstrip("\n").split("\t") for line in open(runs)][1:]
+by_first = sum(1 for code, node in tested if code not in ("0", "5") and node.split("::")[0] == first_file)
+print(f"{mod}: {killed}/{total} killed ({100 * killed / max(total, 1):.0f}%) "
+      f"{ {k: v for k, v in rows.items() if not k.startswith('ok_')} } in {seconds} s; "
+      f"of the {len(tested)} mutants tested in this run, {by_first} failed first in {first_file}")
 PY
     tail -n 1 "$out/scores.txt"
   done

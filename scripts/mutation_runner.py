@@ -9,6 +9,12 @@ server never imports ``synthzoo``, so every mutant is tested against the file on
     python scripts/mutation_runner.py serve SOCKET LOG &     # started by scripts/mutation.sh
     python scripts/mutation_runner.py run SOCKET PYTEST_ARGS...   # mutmut's --runner
 
+Every run appends ``STATUS<TAB>NODEID`` to ``runs.tsv`` beside ``LOG``: pytest's status and the
+first test (or test file, for a collection error) that failed, empty when none did.  With the
+older tests of a module listed first in its selection, this says which mutants the older tests
+kill on their own (``-x`` stops at the first failure), so one run gives the score before and
+after new tests.
+
 ``run`` exits with pytest's status, except that a run that errors (pytest status 2, 3 or 4:
 collection or import errors, e.g. a mutant that breaks the module at import) exits 1, which
 mutmut counts as killed (it counts only status 1 as a failure).  Status 5 (no tests
@@ -30,6 +36,18 @@ PRELOAD = ("numpy", "scipy", "scipy.ndimage", "scipy.spatial", "scipy.special", 
            "_pytest.tmpdir", "_pytest.monkeypatch", "_pytest.capture", "_pytest.fixtures")
 
 
+class _FirstFailure:
+    """pytest plugin: the node id of the first test (or collector) that failed."""
+
+    nodeid = ""
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed and not self.nodeid:
+            self.nodeid = report.nodeid
+
+    pytest_collectreport = pytest_runtest_logreport
+
+
 def serve(path: str, log: str) -> None:
     import importlib
     import select
@@ -40,6 +58,7 @@ def serve(path: str, log: str) -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    runs = os.path.join(os.path.dirname(log), "runs.tsv")
     leaked = sorted(m for m in sys.modules if m == "synthzoo" or m.startswith("synthzoo."))
     if leaked:
         raise SystemExit(f"preloading imported {leaked}; the server must never hold synthzoo")
@@ -63,14 +82,16 @@ def serve(path: str, log: str) -> None:
                     os.dup2(fd, 2)
                     os.chdir(req["cwd"])
                     os.environ.update(req["env"])
-                    code = 1
+                    code, first = 1, _FirstFailure()
                     try:
                         import pytest
 
-                        code = int(pytest.main(req["args"]))
+                        code = int(pytest.main(req["args"], plugins=[first]))
                     finally:
                         sys.stdout.flush()
                         sys.stderr.flush()
+                        with open(runs, "a") as f:
+                            f.write(f"{code}\t{first.nodeid}\n")
                         os._exit(code)
                 status = None
                 while status is None:
