@@ -14,8 +14,10 @@
 # mutmut keeps a mutant killed once killed and retests the others when the tests change:
 # out/mutation/<module>.cache keeps those results between runs (--fresh starts over).
 #
-# Results: out/mutation/<module>.txt (mutmut's results and the diff of every survivor) and a
-# score line per module in out/mutation/scores.txt.  Record them in docs/testing.md.
+# Results: out/mutation/<module>.txt (mutmut's results and the diff of every survivor), a
+# score line per module in out/mutation/scores.txt and out/mutation/<module>.runs.tsv (every
+# run of the module: pytest's status and first failing test per mutant, see
+# mutation_runner.py).  Record them in docs/testing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=2 fresh=0 only_tests=""
@@ -86,7 +88,7 @@ worker() {  # worker N: its own tree and fork server; modules from the queue unt
       > "$out/$name.log" 2>&1 || true   # mutmut exits non-zero when mutants survive
     cp .mutmut-cache "$out/$name.cache"
     echo "$tests" > "$out/$name.tests"
-    cp "$tree/runs.tsv" "$out/$name.runs.tsv"
+    { echo "# $(date -u +%FT%TZ) $tests"; cat "$tree/runs.tsv"; } >> "$out/$name.runs.tsv"
     { mutmut results || true
       for id in $(mutmut result-ids survived 2>/dev/null); do echo "--- mutant $id"; mutmut show "$id"; done
     } > "$out/$name.txt"

@@ -10,7 +10,8 @@ server never imports ``synthzoo``, so every mutant is tested against the file on
     python scripts/mutation_runner.py run SOCKET PYTEST_ARGS...   # mutmut's --runner
 
 Every run appends ``STATUS<TAB>NODEID`` to ``runs.tsv`` beside ``LOG``: pytest's status and the
-first test (or test file, for a collection error) that failed, empty when none did.  With the
+first test (or test file, for a collection error) that failed, empty when none did (or when
+the child was killed: a negative status).  With the
 older tests of a module listed first in its selection, this says which mutants the older tests
 kill on their own (``-x`` stops at the first failure), so one run gives the score before and
 after new tests.
@@ -101,6 +102,9 @@ def serve(path: str, log: str) -> None:
                     done, st = os.waitpid(pid, os.WNOHANG)
                     if done:
                         status = os.waitstatus_to_exitcode(st)
+                if status < 0:  # killed (a timeout, a crash): the child wrote no line
+                    with open(runs, "a") as f:
+                        f.write(f"{status}\t\n")
                 try:
                     conn.sendall(f"{status}\n".encode())
                 except OSError:
