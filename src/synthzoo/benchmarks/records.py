@@ -185,7 +185,7 @@ def check_row(row: Any) -> str | None:
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             rng = f"[{lo:g}, {hi:g}]" if hi is not None else f">= {lo:g}"
             return f"{f.name} {v!r} is outside {rng}"
-        if f.pattern is not None and not re.match(f.pattern, v):
+        if f.pattern is not None and not re.fullmatch(f.pattern, v):  # "$" alone lets a final "\n" pass
             return f"{f.name} {v!r} is not a lowercase hex sha256 (64 characters)"
     if row["model_kind"] in ("zoo", "narrow") and row["weights_sha256"] is None:
         return f"weights_sha256 is null; it is required for {row['model_kind']} models"
