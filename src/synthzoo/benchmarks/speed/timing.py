@@ -1,0 +1,82 @@
+"""Timing helpers shared by the speed jobs: thread counts, wall-clock timing, machine load,
+and what to record about the machine and the threading variables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from typing import Any, Callable, Sequence
+
+import torch
+
+#: Environment variables that change threading behaviour; recorded with the results.
+THREAD_ENV = ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOMP_SPINCOUNT")
+
+
+def thread_env() -> dict[str, str]:
+    """The threading variables set in this process's environment."""
+    return {k: os.environ[k] for k in THREAD_ENV if os.environ.get(k)}
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` threads in torch and (when installed) SimpleITK, which TorchIO resamples with."""
+    torch.set_num_threads(n)
+    try:
+        import SimpleITK as sitk
+
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(n)
+    except ImportError:  # pragma: no cover - SimpleITK comes with TorchIO
+        pass
+
+
+def time_calls(fn: Callable[[], Any], *, repeats: int, warmup: int, device: str = "cpu") -> list[float]:
+    """Wall-clock seconds of ``repeats`` calls of ``fn`` after ``warmup`` untimed calls."""
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        fn()
+    sync()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        sync()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # pragma: no cover - not on every platform
+        return None
+
+
+def summary(times: list[float]) -> dict[str, Any]:
+    return {"median_s": statistics.median(times), "min_s": min(times),
+            "times_s": [round(t, 5) for t in times]}
+
+
+def versions(tools: Sequence[str]) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for t in tools:
+        try:
+            out[t] = version(t)
+        except PackageNotFoundError:
+            out[t] = "source"
+    return out
+
+
+def machine(device: str = "cpu") -> dict[str, Any]:
+    """What a measurement ran on: cores, platform, torch, device."""
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(), "torch": torch.__version__,
+            "device": device,
+            "cuda_device": torch.cuda.get_device_name() if device.startswith("cuda") else None}
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
