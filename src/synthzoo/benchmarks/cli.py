@@ -61,6 +61,45 @@ def speed_cmd(
         typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
 
 
+@bench_app.command("inference")
+def inference_cmd(
+    sizes: str = typer.Option("256,512", "--sizes", help="Cube sides of the volumes."),
+    patch: int = typer.Option(64, "--patch", help="Window side (voxels)."),
+    overlap: float = typer.Option(0.25, "--overlap", help="Window overlap, 0 <= overlap < 1."),
+    batch: int = typer.Option(4, "--batch", help="Windows per network call."),
+    levels: int = typer.Option(2, "--levels", help="U-Net levels."),
+    features: int = typer.Option(4, "--features", help="U-Net base features."),
+    convs: int = typer.Option(1, "--convs", help="Convolutions per U-Net level."),
+    threads: int = typer.Option(2, "--threads", help="Torch threads of each tool's process."),
+    no_monai: bool = typer.Option(False, "--no-monai", help="Only synthzoo's chunked inference."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes and network (smoke test)."),
+    out: Path = typer.Option(Path("out/inference"), "--out", help="Output folder (inputs and labels under OUT/data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Chunked sliding-window inference on Dask/Zarr vs MONAI's sliding_window_inference: seconds and peak memory."""
+    import shlex
+    import sys
+
+    from synthzoo.benchmarks.speed.inference import InferenceConfig, markdown, run_inference
+
+    kw = dict(sizes=_ints(sizes, "--sizes"), patch=patch, overlap=overlap, batch=batch,
+              levels=levels, features=features, convs=convs, threads=threads,
+              tools=("synthzoo",) if no_monai else ("synthzoo", "monai"))
+    try:
+        config = InferenceConfig.quick(**{k: v for k, v in kw.items() if k == "tools"}) if quick \
+            else InferenceConfig(**kw)
+        result = run_inference(config, out, command="synthzoo " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                               progress=not as_json)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1))
+    else:
+        typer.echo(markdown(result))
+        typer.echo(f"written: {out}/inference.json, inference.md")
+
+
 @bench_app.command("steps")
 def steps_cmd(
     name: str = typer.Argument("neuro-mri", help="Generator name."),

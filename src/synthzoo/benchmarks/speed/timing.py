@@ -80,3 +80,39 @@ def machine(device: str = "cpu") -> dict[str, Any]:
 
 def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def run_measured(cmd: Sequence[str], *, env: dict[str, str] | None = None,
+                 timeout: float | None = None) -> dict[str, Any]:
+    """Run ``cmd`` in a new process and measure it: wall seconds, CPU seconds (user + system)
+    and peak resident memory (``ru_maxrss`` of that process, from ``wait4``), with the load
+    average before and after; stdout and stderr are captured.  A process that outlives
+    ``timeout`` is killed and reported with ``timed_out``."""
+    import subprocess
+    import tempfile
+
+    load = load_average()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env)
+        timed_out = False
+        deadline = None if timeout is None else t + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                proc.kill()
+                timed_out = True
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "returncode": proc.returncode,
+                "timed_out": timed_out, "load_before": load, "load_after": load_average(),
+                "stdout": out.read().decode(errors="replace"),
+                "stderr": err.read().decode(errors="replace")}
