@@ -78,7 +78,6 @@ def inference_cmd(
 ) -> None:
     """Chunked sliding-window inference on Dask/Zarr vs MONAI's sliding_window_inference: seconds and peak memory."""
     import shlex
-    import sys
 
     from synthzoo.benchmarks.speed.inference import InferenceConfig, markdown, run_inference
 
@@ -88,8 +87,11 @@ def inference_cmd(
     try:
         config = InferenceConfig.quick(**{k: v for k, v in kw.items() if k == "tools"}) if quick \
             else InferenceConfig(**kw)
-        result = run_inference(config, out, command="synthzoo " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-                               progress=not as_json)
+        cmd = ["synthzoo bench inference"] + (["--quick"] if quick else [
+            f"--sizes {','.join(map(str, config.sizes))}", f"--patch {patch}", f"--overlap {overlap:g}",
+            f"--batch {batch}", f"--levels {levels}", f"--features {features}", f"--convs {convs}",
+            f"--threads {threads}"]) + (["--no-monai"] if no_monai else []) + [f"--out {shlex.quote(str(out))}"]
+        result = run_inference(config, out, command=_with_env(" ".join(cmd)), progress=not as_json)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -98,6 +100,33 @@ def inference_cmd(
     else:
         typer.echo(markdown(result))
         typer.echo(f"written: {out}/inference.json, inference.md")
+
+
+@bench_app.command("predict")
+def predict_bench_cmd(
+    repeats: int = typer.Option(1, "--repeats", help="Runs per job (median reported)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny inputs (smoke test)."),
+    out: Path = typer.Option(Path("out/predict-speed"), "--out", help="Output folder (inputs and labels under OUT/data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """`synthzoo predict` timed as a user runs it: a 1500^2 PNG and a 256^3 NIfTI with the bundled 2D models."""
+    import shlex
+
+    from synthzoo.benchmarks.speed.predict import PredictConfig, markdown, run_predict
+
+    try:
+        config = PredictConfig.quick(repeats=repeats) if quick else PredictConfig(repeats=repeats)
+        cmd = ["synthzoo bench predict"] + (["--quick"] if quick else []) + [
+            f"--repeats {repeats}", f"--out {shlex.quote(str(out))}"]
+        result = run_predict(config, out, command=_with_env(" ".join(cmd)), progress=not as_json)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1))
+    else:
+        typer.echo(markdown(result))
+        typer.echo(f"written: {out}/predict.json, predict.md")
 
 
 @bench_app.command("steps")
@@ -130,16 +159,22 @@ def steps_cmd(
         typer.echo(f"  {key:24s} {value * 1000:9.1f} ms")
 
 
+def _with_env(command: str) -> str:
+    """``command`` with the threading variables of the environment in front, except those the
+    CLI sets itself (:mod:`synthzoo._threads`)."""
+    from synthzoo._threads import SET_BY_SYNTHZOO
+    from synthzoo.benchmarks.speed import thread_env
+
+    env = {k: v for k, v in thread_env().items() if SET_BY_SYNTHZOO.get(k) != v}
+    return " ".join([f"{k}={v}" for k, v in env.items()] + [command])
+
+
 def command_line(config, out: Path, *, quick: bool = False) -> str:
     """The command that reproduces ``config`` (recorded with the results), with the
     threading variables of the environment in front, except those the CLI sets itself
     (:mod:`synthzoo._threads`)."""
-    from synthzoo._threads import SET_BY_SYNTHZOO
-    from synthzoo.benchmarks.speed import thread_env
-
     join = lambda v: ",".join(str(x) for x in v)  # noqa: E731
-    env = {k: v for k, v in thread_env().items() if SET_BY_SYNTHZOO.get(k) != v}
-    parts = [f"{k}={v}" for k, v in env.items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
+    parts = ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
              f"--threads {join(config.threads)}", f"--repeats {config.repeats}",
              f"--warmup {config.warmup}"]
     if config.generators:
@@ -153,7 +188,7 @@ def command_line(config, out: Path, *, quick: bool = False) -> str:
     if config.device != "cpu":
         parts.append(f"--device {config.device}")
     parts.append(f"--out {out}")
-    return " ".join(parts)
+    return _with_env(" ".join(parts))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
@@ -82,37 +83,49 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+#: a small process between the caller and the measured command: on Linux a process's
+#: ``ru_maxrss`` includes the memory of the process it was forked from, so the command is forked
+#: from this bare interpreter (a few MB), not from the caller (hundreds of MB with torch)
+_WRAPPER = """import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump([ru.ru_maxrss, ru.ru_utime + ru.ru_stime], f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(cmd: Sequence[str], *, env: dict[str, str] | None = None,
                  timeout: float | None = None) -> dict[str, Any]:
     """Run ``cmd`` in a new process and measure it: wall seconds, CPU seconds (user + system)
     and peak resident memory (``ru_maxrss`` of that process, from ``wait4``), with the load
     average before and after; stdout and stderr are captured.  A process that outlives
-    ``timeout`` is killed and reported with ``timed_out``."""
+    ``timeout`` is killed (with its process group) and reported with ``timed_out``."""
+    import json
+    import signal
     import subprocess
+    import sys
     import tempfile
 
     load = load_average()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as tmp:
+        usage = Path(tmp) / "rusage.json"
         t = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env)
-        timed_out = False
-        deadline = None if timeout is None else t + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                proc.kill()
-                timed_out = True
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+        proc = subprocess.Popen([sys.executable, "-S", "-c", _WRAPPER, str(usage), *cmd],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            timed_out = True
         wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "returncode": proc.returncode,
-                "timed_out": timed_out, "load_before": load, "load_after": load_average(),
-                "stdout": out.read().decode(errors="replace"),
-                "stderr": err.read().decode(errors="replace")}
+        maxrss_kb, cpu = json.loads(usage.read_text()) if usage.exists() else (0, 0.0)
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_rss_mb": round(maxrss_kb / 1024, 1),
+            "returncode": proc.returncode, "timed_out": timed_out, "load_before": load,
+            "load_after": load_average(), "stdout": out.decode(errors="replace"),
+            "stderr": err.decode(errors="replace")}
