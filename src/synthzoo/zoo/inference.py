@@ -148,9 +148,11 @@ def stream(model: torch.nn.Module, image: Any, grid: Grid, *, n_classes: int,
             a = lo + off[0] - s0
             sel = (slice(None), slice(None), slice(a, a + hi - lo)) + crop
             write(lo, hi, acc[sel] / norm[sel[2:]])
-        if step < w0:  # shift the accumulators by one row step
-            acc[:, :, : w0 - step] = acc[:, :, step:].clone()
-            norm[: w0 - step] = norm[step:].clone()
+        keep = w0 - step
+        if keep > 0:  # shift the accumulators by one row step (a copy only if source and
+            #          destination overlap, i.e. overlap > 0.5)
+            acc[:, :, :keep] = acc[:, :, step:] if keep <= step else acc[:, :, step:].clone()
+            norm[:keep] = norm[step:] if keep <= step else norm[step:].clone()
         acc[:, :, max(w0 - step, 0):] = 0
         norm[max(w0 - step, 0):] = 0
 
