@@ -61,6 +61,21 @@ def speed_cmd(
         typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
 
 
+def _job(make, run, markdown, cmd: list[str], out: Path, as_json: bool, written: str) -> None:
+    """Make the config, run the job (its command recorded), print JSON or its markdown; a bad
+    setting exits 2 with one line."""
+    try:
+        result = run(make(), out, command=_with_env(" ".join(cmd)), progress=not as_json)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1))
+    else:
+        typer.echo(markdown(result))
+        typer.echo(f"written: {out}/{written}")
+
+
 @bench_app.command("inference")
 def inference_cmd(
     sizes: str = typer.Option("256,512", "--sizes", help="Cube sides of the volumes."),
@@ -84,22 +99,12 @@ def inference_cmd(
     kw = dict(sizes=_ints(sizes, "--sizes"), patch=patch, overlap=overlap, batch=batch,
               levels=levels, features=features, convs=convs, threads=threads,
               tools=("synthzoo",) if no_monai else ("synthzoo", "monai"))
-    try:
-        config = InferenceConfig.quick(**{k: v for k, v in kw.items() if k == "tools"}) if quick \
-            else InferenceConfig(**kw)
-        cmd = ["synthzoo bench inference"] + (["--quick"] if quick else [
-            f"--sizes {','.join(map(str, config.sizes))}", f"--patch {patch}", f"--overlap {overlap:g}",
-            f"--batch {batch}", f"--levels {levels}", f"--features {features}", f"--convs {convs}",
-            f"--threads {threads}"]) + (["--no-monai"] if no_monai else []) + [f"--out {shlex.quote(str(out))}"]
-        result = run_inference(config, out, command=_with_env(" ".join(cmd)), progress=not as_json)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=1))
-    else:
-        typer.echo(markdown(result))
-        typer.echo(f"written: {out}/inference.json, inference.md")
+    cmd = ["synthzoo bench inference"] + (["--quick"] if quick else [
+        f"--sizes {sizes}", f"--patch {patch}", f"--overlap {overlap:g}", f"--batch {batch}",
+        f"--levels {levels}", f"--features {features}", f"--convs {convs}", f"--threads {threads}"]) \
+        + (["--no-monai"] if no_monai else []) + [f"--out {shlex.quote(str(out))}"]
+    _job(lambda: InferenceConfig.quick(tools=kw["tools"]) if quick else InferenceConfig(**kw),
+         run_inference, markdown, cmd, out, as_json, "inference.json, inference.md")
 
 
 @bench_app.command("predict")
@@ -114,19 +119,10 @@ def predict_bench_cmd(
 
     from synthzoo.benchmarks.speed.predict import PredictConfig, markdown, run_predict
 
-    try:
-        config = PredictConfig.quick(repeats=repeats) if quick else PredictConfig(repeats=repeats)
-        cmd = ["synthzoo bench predict"] + (["--quick"] if quick else []) + [
-            f"--repeats {repeats}", f"--out {shlex.quote(str(out))}"]
-        result = run_predict(config, out, command=_with_env(" ".join(cmd)), progress=not as_json)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=1))
-    else:
-        typer.echo(markdown(result))
-        typer.echo(f"written: {out}/predict.json, predict.md")
+    cmd = ["synthzoo bench predict"] + (["--quick"] if quick else []) + [
+        f"--repeats {repeats}", f"--out {shlex.quote(str(out))}"]
+    _job(lambda: PredictConfig.quick(repeats=repeats) if quick else PredictConfig(repeats=repeats),
+         run_predict, markdown, cmd, out, as_json, "predict.json, predict.md")
 
 
 @bench_app.command("steps")
