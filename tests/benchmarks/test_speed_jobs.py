@@ -10,7 +10,7 @@ import zarr
 from typer.testing import CliRunner
 
 from synthzoo.benchmarks.speed.inference import InferenceConfig, agreement, make_volume
-from synthzoo.benchmarks.speed.timing import run_measured
+from synthzoo.benchmarks.speed.timing import THREAD_ENV, run_measured
 from synthzoo.cli import app
 
 runner = CliRunner()
@@ -37,7 +37,17 @@ def test_input_volume_is_written_slab_by_slab_and_reused(tmp_path):
     assert agreement(path, path) == 1.0
 
 
+def _clear_thread_env(monkeypatch):
+    """No threading variable but the CLI's own (dask.distributed sets some in this process)."""
+    from synthzoo._threads import SET_BY_SYNTHZOO
+
+    for var in THREAD_ENV:
+        if var not in SET_BY_SYNTHZOO:
+            monkeypatch.delenv(var, raising=False)
+
+
 def test_bench_inference_quick_compares_both_tools(tmp_path, monkeypatch):
+    _clear_thread_env(monkeypatch)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     r = runner.invoke(app, ["bench", "inference", "--quick", "--json", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
@@ -65,7 +75,7 @@ def test_bench_inference_rejects_bad_settings(tmp_path):
 
 
 def test_bench_predict_quick_runs_the_command_as_a_user_does(tmp_path, monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    _clear_thread_env(monkeypatch)
     r = runner.invoke(app, ["bench", "predict", "--quick", "--json", "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
