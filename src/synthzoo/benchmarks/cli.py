@@ -47,25 +47,17 @@ def speed_cmd(
                               ("gen_sizes", gen_sizes, True)):
         if value is not None:
             kw[key] = _ints(value, "--" + key.replace("_", "-")) if parse else value
-    try:
-        config = SpeedConfig.quick(**kw) if quick else SpeedConfig(**kw)
-        result = run_speed(config, out, command=command_line(config, out, quick=quick),
-                           progress=not as_json)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=1))
-    else:
-        typer.echo(markdown(result))
-        typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
+    _job(lambda: SpeedConfig.quick(**kw) if quick else SpeedConfig(**kw), run_speed, markdown,
+         lambda config: command_line(config, out, quick=quick), out, as_json,
+         "speed.json, speed.md, speed.png")
 
 
-def _job(make, run, markdown, cmd: list[str], out: Path, as_json: bool, written: str) -> None:
-    """Make the config, run the job (its command recorded), print JSON or its markdown; a bad
-    setting exits 2 with one line."""
+def _job(make, run, markdown, command, out: Path, as_json: bool, written: str) -> None:
+    """Make the config, run the job (``command(config)``: the command recorded), print JSON or
+    its markdown; a bad setting exits 2 with one line."""
     try:
-        result = run(make(), out, command=_with_env(" ".join(cmd)), progress=not as_json)
+        config = make()
+        result = run(config, out, command=command(config), progress=not as_json)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -104,7 +96,8 @@ def inference_cmd(
         f"--levels {levels}", f"--features {features}", f"--convs {convs}", f"--threads {threads}"]) \
         + (["--no-monai"] if no_monai else []) + [f"--out {shlex.quote(str(out))}"]
     _job(lambda: InferenceConfig.quick(tools=kw["tools"]) if quick else InferenceConfig(**kw),
-         run_inference, markdown, cmd, out, as_json, "inference.json, inference.md")
+         run_inference, markdown, lambda _: _with_env(" ".join(cmd)), out, as_json,
+         "inference.json, inference.md")
 
 
 @bench_app.command("predict")
@@ -122,7 +115,8 @@ def predict_bench_cmd(
     cmd = ["synthzoo bench predict"] + (["--quick"] if quick else []) + [
         f"--repeats {repeats}", f"--out {shlex.quote(str(out))}"]
     _job(lambda: PredictConfig.quick(repeats=repeats) if quick else PredictConfig(repeats=repeats),
-         run_predict, markdown, cmd, out, as_json, "predict.json, predict.md")
+         run_predict, markdown, lambda _: _with_env(" ".join(cmd)), out, as_json,
+         "predict.json, predict.md")
 
 
 @bench_app.command("steps")
