@@ -7,9 +7,10 @@ Stages run in order, each writing under ``out``:
    sizes; ``quick``: tiny ones) and a figure of each, one panel per contrast;
 3. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
    trained on (Dice per class, JSON per model);
-4. ``benchmark``: the bundled neuro models and the classical baselines on the test sets of
-   stage 2 (records, done-markers, tables and figure under ``out/benchmark``; resumable run
-   by run);
+4. ``benchmark``: the bundled zoo models and the classical baselines on the test sets of
+   stage 2, one case per contrast (suite ``main``; ``quick``: suite ``quick``; records,
+   done-markers, tables and figure under ``out/benchmark``; resumable run by run;
+   ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases);
 5. ``leaderboard``: the static leaderboard site built from the benchmark records into
    ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
    changed).
@@ -91,7 +92,7 @@ def _benchmark(out: Path, quick: bool) -> dict[str, str]:
     from synthzoo.leaderboard.tables import write_tables
 
     bench = out / "benchmark"
-    summary = run(None, None, out / "testsets", bench, quick=quick)
+    summary = run(None, None, out / "testsets", bench, suite="quick" if quick else "main")
     tables = {n: str(bench / n) for n in ("benchmark.md", "benchmark.csv", "benchmark.png")}
     if summary["new"] or not all(Path(p).exists() for p in tables.values()):
         tables = write_tables(bench)

@@ -44,7 +44,7 @@ def test_bench_cli_errors_exit_2(tmp_path):
     r = cli.invoke(app, ["run", "--models", "nope", "--out", str(tmp_path), "--quick"])
     assert r.exit_code == 2 and "unknown model 'nope'" in r.output
     r = cli.invoke(app, ["run", "nightly", "--out", str(tmp_path)])
-    assert r.exit_code == 2 and "error: unknown suite 'nightly'; available: quick, full" in r.output
+    assert r.exit_code == 2 and "error: unknown suite 'nightly'; available: quick, main, full" in r.output
     r = cli.invoke(app, ["run", "full", "--quick", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "quick=True contradicts suite 'full'" in r.output
     r = cli.invoke(app, ["run", "quick", "--workers", "0", "--out", str(tmp_path)])

@@ -79,10 +79,11 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     records = read_records(out / "records.jsonl")
     keys = _keys(records)
     assert len(keys) == len(set(keys))  # nothing twice
-    # zoo model on the 17 neuro cases only (8 simulated contrasts x 2 held-out subjects + the
-    # MNI152 T1; 4 labels); baseline on 17 neuro + 3 fluorescence cases
-    assert s["runs"] == 17 + 17 + 3 and len(list((out / "done").glob("*.done"))) == 37
-    assert len(records) == 17 * 4 + 17 * 4 + 3 * 2
+    # the quick suite takes the first case of each contrast: zoo model on 9 neuro cases only
+    # (8 simulated contrasts + the MNI152 T1; 4 labels); baseline on 9 neuro + 3 fluorescence
+    assert s["runs"] == 9 + 9 + 3 and len(list((out / "done").glob("*.done"))) == 21
+    assert len(records) == 9 * 4 + 9 * 4 + 3 * 2
+    assert {r["case"].rsplit("-", 1)[1] for r in records} == {"000"}
     assert {r["testset"] for r in records if r["model"] == ZOO} == {"neuro-contrasts"}
     r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
     assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64
@@ -95,6 +96,25 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert "calibration case of the same contrast" in b["calibration"] and "seed 1" in b["calibration"]
     again = run([ZOO, "multi-otsu"], SETS, root, out, quick=True, progress=False)
     assert again["new"] == 0 and len(read_records(out / "records.jsonl")) == len(records)
+
+
+def test_a_suite_of_every_case_resumes_from_one_with_one_case_per_contrast(root, tmp_path, monkeypatch):
+    """``main`` (one case per contrast) then ``full`` (every case) on the same output: the
+    second adds only the other cases and keeps the first's records as they are."""
+    from synthzoo.benchmarks.suites import SUITES, Suite
+
+    monkeypatch.setitem(SUITES, "quick-all", Suite("quick-all", "every quick case", "quick"))
+    out = tmp_path / "bench"
+    one = run(["multi-otsu"], ["neuro-contrasts"], root, out, quick=True, progress=False)
+    first = read_records(out / "records.jsonl")
+    every = run(["multi-otsu"], ["neuro-contrasts"], root, out, suite="quick-all", progress=False)
+    records = read_records(out / "records.jsonl")
+    assert one["runs"] == one["new"] == 9 and every["runs"] == 17 and every["new"] == 8
+    assert records[: len(first)] == first
+    assert sorted({r["case"] for r in records[len(first):]}) == sorted(
+        f"{c}-001" for c in {r["contrast"] for r in first} if c != "mni152-t1")
+    with pytest.raises(ValueError, match="cases_per_contrast must be >= 1 or None, got 0"):
+        Suite("x", "x", "quick", cases_per_contrast=0)
 
 
 def test_unknown_names_and_bad_records(root, tmp_path):

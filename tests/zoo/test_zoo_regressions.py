@@ -37,9 +37,10 @@ def test_predict_array_resamples_from_the_inputs_voxel_size(tiny, spacing, grid)
 def test_predict_sliding_mode_resamples_too(tiny):
     img = np.random.default_rng(0).random((40, 48)).astype(np.float32)
     spy = _Spy()
-    predict_array(spy, tiny, img, spacing=(0.5, 0.5), mode="sliding")
-    # 20x24 at 50% overlap of 16x16 windows: 2 x 2 windows, one batch of 4 (40x48 would need 4 x 5)
-    assert spy.shapes == [(16, 16)] and spy.batches == [4]
+    predict_array(spy, tiny, img, spacing=(0.5, 0.5), mode="sliding", overlap=0.5)
+    # 20x24 at 50% overlap of 16x16 windows: 2 x 2 windows, one batch per row of windows
+    # (40x48 would need 4 x 5)
+    assert spy.shapes == [(16, 16)] * 2 and spy.batches == [2, 2]
 
 
 def _nifti(path, data, zooms, *, descrip=b"synthzoo regression", sform=2, qform=1):

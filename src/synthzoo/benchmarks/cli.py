@@ -47,10 +47,17 @@ def speed_cmd(
                               ("gen_sizes", gen_sizes, True)):
         if value is not None:
             kw[key] = _ints(value, "--" + key.replace("_", "-")) if parse else value
+    _job(lambda: SpeedConfig.quick(**kw) if quick else SpeedConfig(**kw), run_speed, markdown,
+         lambda config: command_line(config, out, quick=quick), out, as_json,
+         "speed.json, speed.md, speed.png")
+
+
+def _job(make, run, markdown, command, out: Path, as_json: bool, written: str) -> None:
+    """Make the config, run the job (``command(config)``: the command recorded), print JSON or
+    its markdown; a bad setting exits 2 with one line."""
     try:
-        config = SpeedConfig.quick(**kw) if quick else SpeedConfig(**kw)
-        result = run_speed(config, out, command=command_line(config, out, quick=quick),
-                           progress=not as_json)
+        config = make()
+        result = run(config, out, command=command(config), progress=not as_json)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -58,7 +65,58 @@ def speed_cmd(
         typer.echo(json.dumps(result.to_dict(), indent=1))
     else:
         typer.echo(markdown(result))
-        typer.echo(f"written: {out}/speed.json, speed.md, speed.png")
+        typer.echo(f"written: {out}/{written}")
+
+
+@bench_app.command("inference")
+def inference_cmd(
+    sizes: str = typer.Option("256,512", "--sizes", help="Cube sides of the volumes."),
+    patch: int = typer.Option(64, "--patch", help="Window side (voxels)."),
+    overlap: float = typer.Option(0.25, "--overlap", help="Window overlap, 0 <= overlap < 1."),
+    batch: int = typer.Option(4, "--batch", help="Windows per network call."),
+    levels: int = typer.Option(2, "--levels", help="U-Net levels."),
+    features: int = typer.Option(4, "--features", help="U-Net base features."),
+    convs: int = typer.Option(1, "--convs", help="Convolutions per U-Net level."),
+    threads: int = typer.Option(2, "--threads", help="Torch threads of each tool's process."),
+    no_monai: bool = typer.Option(False, "--no-monai", help="Only synthzoo's chunked inference."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes and network (smoke test)."),
+    out: Path = typer.Option(Path("out/inference"), "--out", help="Output folder (inputs and labels under OUT/data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Chunked sliding-window inference on Dask/Zarr vs MONAI's sliding_window_inference: seconds and peak memory."""
+    import shlex
+
+    from synthzoo.benchmarks.speed.inference import InferenceConfig, markdown, run_inference
+
+    kw = dict(sizes=_ints(sizes, "--sizes"), patch=patch, overlap=overlap, batch=batch,
+              levels=levels, features=features, convs=convs, threads=threads,
+              tools=("synthzoo",) if no_monai else ("synthzoo", "monai"))
+    cmd = ["synthzoo bench inference"] + (["--quick"] if quick else [
+        f"--sizes {sizes}", f"--patch {patch}", f"--overlap {overlap:g}", f"--batch {batch}",
+        f"--levels {levels}", f"--features {features}", f"--convs {convs}", f"--threads {threads}"]) \
+        + (["--no-monai"] if no_monai else []) + [f"--out {shlex.quote(str(out))}"]
+    _job(lambda: InferenceConfig.quick(tools=kw["tools"]) if quick else InferenceConfig(**kw),
+         run_inference, markdown, lambda _: _with_env(" ".join(cmd)), out, as_json,
+         "inference.json, inference.md")
+
+
+@bench_app.command("predict")
+def predict_bench_cmd(
+    repeats: int = typer.Option(1, "--repeats", help="Runs per job (median reported)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny inputs (smoke test)."),
+    out: Path = typer.Option(Path("out/predict-speed"), "--out", help="Output folder (inputs and labels under OUT/data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """`synthzoo predict` timed as a user runs it: a 1500^2 PNG and a 256^3 NIfTI with the bundled 2D models."""
+    import shlex
+
+    from synthzoo.benchmarks.speed.predict import PredictConfig, markdown, run_predict
+
+    cmd = ["synthzoo bench predict"] + (["--quick"] if quick else []) + [
+        f"--repeats {repeats}", f"--out {shlex.quote(str(out))}"]
+    _job(lambda: PredictConfig.quick(repeats=repeats) if quick else PredictConfig(repeats=repeats),
+         run_predict, markdown, lambda _: _with_env(" ".join(cmd)), out, as_json,
+         "predict.json, predict.md")
 
 
 @bench_app.command("steps")
@@ -91,16 +149,22 @@ def steps_cmd(
         typer.echo(f"  {key:24s} {value * 1000:9.1f} ms")
 
 
+def _with_env(command: str) -> str:
+    """``command`` with the threading variables of the environment in front, except those the
+    CLI sets itself (:mod:`synthzoo._threads`)."""
+    from synthzoo._threads import SET_BY_SYNTHZOO
+    from synthzoo.benchmarks.speed import thread_env
+
+    env = {k: v for k, v in thread_env().items() if SET_BY_SYNTHZOO.get(k) != v}
+    return " ".join([f"{k}={v}" for k, v in env.items()] + [command])
+
+
 def command_line(config, out: Path, *, quick: bool = False) -> str:
     """The command that reproduces ``config`` (recorded with the results), with the
     threading variables of the environment in front, except those the CLI sets itself
     (:mod:`synthzoo._threads`)."""
-    from synthzoo._threads import SET_BY_SYNTHZOO
-    from synthzoo.benchmarks.speed import thread_env
-
     join = lambda v: ",".join(str(x) for x in v)  # noqa: E731
-    env = {k: v for k, v in thread_env().items() if SET_BY_SYNTHZOO.get(k) != v}
-    parts = [f"{k}={v}" for k, v in env.items()] + ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
+    parts = ["synthzoo bench speed", f"--sizes {join(config.sizes)}",
              f"--threads {join(config.threads)}", f"--repeats {config.repeats}",
              f"--warmup {config.warmup}"]
     if config.generators:
@@ -114,7 +178,7 @@ def command_line(config, out: Path, *, quick: bool = False) -> str:
     if config.device != "cpu":
         parts.append(f"--device {config.device}")
     parts.append(f"--out {out}")
-    return " ".join(parts)
+    return _with_env(" ".join(parts))
 
 
 def register(app: typer.Typer) -> None:

@@ -40,7 +40,7 @@ def register_run(bench_app: typer.Typer) -> None:
 
     @bench_app.command("run")
     def run_cmd(
-        suite: Optional[str] = typer.Argument(None, help="Suite: quick (tiny test sets, minutes on 2 CPU cores) or full (default sizes) [full]."),
+        suite: Optional[str] = typer.Argument(None, help="Suite: quick (tiny test sets, one case per contrast; minutes on 2 CPU cores), main (default sizes, one case per contrast; the main job's) or full (default sizes, every case) [full]."),
         models: Optional[List[str]] = typer.Option(None, "--models", help="Models (comma-separated or repeated) (default: the suite's: every bundled zoo model and baseline)."),
         testsets: Optional[List[str]] = typer.Option(None, "--testsets", help="Test sets (comma-separated or repeated) (default: the suite's: all)."),
         root: Optional[Path] = typer.Option(None, "--root", help="Test-set root (missing sets are built there) (default: $SYNTHZOO_DATA/datasets)."),

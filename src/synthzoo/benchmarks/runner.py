@@ -121,14 +121,15 @@ def provenance() -> dict[str, Any]:
     return {"synthzoo_version": synthzoo.__version__, "git_commit": commit, "git_dirty": dirty}
 
 
-def _open_or_build(name: str, root: Path, *, size: int, seed: int = 0):
-    """Open test set ``name`` under ``root``; build it first (resumable) if it is not there."""
+def _open_or_build(name: str, root: Path, *, size: int, seed: int = 0, cases: int | None = None):
+    """Open test set ``name`` under ``root``; build it first (resumable) if it is not there
+    (``cases`` per contrast; ``None``: the builder's default)."""
     import synthzoo.datasets as ds
 
     try:
         return ds.open(name, root)
     except ds.DatasetError:
-        ds.build(name, root, size=size, seed=seed)
+        ds.build(name, root, size=size, seed=seed, cases=cases)
         return ds.open(name, root)
 
 
@@ -327,11 +328,24 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
                     workers=workers, scheduler=scheduler, t_start=t_start)
 
 
+def _first_cases(ts: Any, per_contrast: int | None) -> list[Any]:
+    """The cases of test set ``ts`` in order, at most ``per_contrast`` of each contrast."""
+    seen: dict[str, int] = {}
+    out = []
+    for case in ts.cases.values():
+        seen[case.contrast] = seen.get(case.contrast, 0) + 1
+        if per_contrast is None or seen[case.contrast] <= per_contrast:
+            out.append(case)
+    return out
+
+
 def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
            out: Path, *, quick: bool, device: str, seed: int, threads: int | None,
-           on_testset: Any = None) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
+           on_testset: Any = None, cases_per_contrast: int | None = None
+           ) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
     """Build missing test sets (and calibration builds), then list every run as
-    ``(model, test set, case, key)`` and the specs of those not done, in a fixed order."""
+    ``(model, test set, case, key)`` and the specs of those not done, in a fixed order
+    (the first ``cases_per_contrast`` cases of each contrast; ``None``: all)."""
     import synthzoo.datasets as ds
 
     sub = ds.size_root(root, quick=quick).resolve()
@@ -348,13 +362,14 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
         for bm in bms:
             if not bm.applies_to(ts.card):
                 continue
-            for case in ts.cases.values():
+            for case in _first_cases(ts, cases_per_contrast):
                 key = run_key(bm, ts.card, case.name)
                 runs.append((bm, ts.card.name, case.name, key))
                 if store.is_done(key):
                     continue
                 if bm.kind == "classical" and not calibrated:  # workers only open it
-                    _open_or_build(name, calib_root, size=ts.card.size, seed=ts.card.seed + 1)
+                    # only case 000 of each contrast calibrates (it does not depend on the count)
+                    _open_or_build(name, calib_root, size=ts.card.size, seed=ts.card.seed + 1, cases=1)
                     calibrated = True
                 specs.append(RunSpec(key, bm, name, str(sub), case.name, str(calib_root), device, seed,
                                      ts_sha, case_sha[case.name], prov, threads))
@@ -430,7 +445,7 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
     with Progress(*columns, disable=not progress, transient=True) as bar:  # opening or building test sets
         task = bar.add_task("test sets", total=len(names))
         runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
-                             threads=_threads(workers),
+                             threads=_threads(workers), cases_per_contrast=suite.cases_per_contrast,
                              on_testset=lambda n: bar.update(task, completed=names.index(n),
                                                              description=f"test set {n} (opening or building)"))
     todo = {s.key for s in specs}

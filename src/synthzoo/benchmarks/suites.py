@@ -3,10 +3,14 @@
 A suite is a named, frozen selection (DomainBed's sweeps are the model: one name fixes what
 is compared).  ``--models`` / ``--testsets`` narrow a suite further.
 
-- ``quick``: every test set at its ``quick_size`` (built under ``ROOT/quick``), every bundled
-  zoo model and baseline: about a minute on 2 CPU cores; what the tests and the README use.
-- ``full``: every test set at its ``default_size``, every model (the numbers in
-  ``docs/benchmark.md``).
+- ``quick``: every test set at its ``quick_size`` (built under ``ROOT/quick``), the first case
+  of each contrast, every bundled zoo model and baseline: about a minute on 2 CPU cores; what
+  the tests and the README use.
+- ``main``: every test set at its ``default_size``, the first case of each contrast, every
+  model: the benchmark stage of the main job (``synthzoo run-default``); its runs are a subset
+  of ``full``'s, so ``full`` on the same output resumes from them.
+- ``full``: every test set at its ``default_size``, every case, every model (the numbers in
+  ``docs/benchmark.md`` and the published board ``leaderboard/``).
 """
 
 from __future__ import annotations
@@ -20,17 +24,22 @@ SIZES = ("quick", "default")
 class Suite:
     """A benchmark selection: ``testsets`` and ``models`` (``None``: every registered test set /
     every bundled zoo model and baseline) at ``size`` (``"quick"`` or ``"default"``: each
-    builder's ``quick_size`` or ``default_size``)."""
+    builder's ``quick_size`` or ``default_size``), the first ``cases_per_contrast`` cases of each
+    contrast (``None``: every case)."""
 
     name: str
     description: str
     size: str
     testsets: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
+    cases_per_contrast: int | None = None
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
             raise ValueError(f"suite {self.name!r}: size {self.size!r} is not valid; valid: {', '.join(SIZES)}")
+        if self.cases_per_contrast is not None and self.cases_per_contrast < 1:
+            raise ValueError(f"suite {self.name!r}: cases_per_contrast must be >= 1 or None, "
+                             f"got {self.cases_per_contrast}")
 
     @property
     def quick(self) -> bool:
@@ -38,9 +47,11 @@ class Suite:
 
 
 SUITES: dict[str, Suite] = {
-    "quick": Suite("quick", "every test set at its quick size, every model (about a minute on 2 CPU cores)",
-                   "quick"),
-    "full": Suite("full", "every test set at its default size, every model", "default"),
+    "quick": Suite("quick", "every test set at its quick size, one case per contrast, every model "
+                   "(about a minute on 2 CPU cores)", "quick", cases_per_contrast=1),
+    "main": Suite("main", "every test set at its default size, one case per contrast, every model "
+                  "(the main job's benchmark stage)", "default", cases_per_contrast=1),
+    "full": Suite("full", "every test set at its default size, every case, every model", "default"),
 }
 DEFAULT_SUITE = "full"
 

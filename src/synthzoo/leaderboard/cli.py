@@ -50,6 +50,22 @@ def build_cmd(
     typer.echo(f"leaderboard: open {site / 'index.html'}")
 
 
+@leaderboard_app.command("publish")
+def publish_cmd(
+    results: List[Path] = typer.Argument(..., help="records.jsonl of the default suite (out/benchmark/records.jsonl)."),
+    out: Path = typer.Option(Path("leaderboard"), "--out", help="The published board (repository root: leaderboard)."),
+) -> None:
+    """Build the published board (site + records + README) into leaderboard/; see scripts/publish_leaderboard.sh."""
+    from synthzoo.benchmarks.records import RecordError
+    from synthzoo.leaderboard.publish import publish
+
+    try:
+        site = publish(results, out)
+    except RecordError as exc:
+        _fail(exc)
+    typer.echo(f"published: {site} (open {site / 'index.html'})")
+
+
 @leaderboard_app.command("validate")
 def validate_cmd(
     results: List[Path] = typer.Argument(..., help="records.jsonl file(s) to check."),

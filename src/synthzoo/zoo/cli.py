@@ -91,17 +91,26 @@ def predict_cmd(
     output: Path = typer.Argument(..., help="Label map, written in the input's format."),
     probabilities: Optional[Path] = typer.Option(None, "--probabilities", help="Also write class probabilities here (same format, one channel per class)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
-    overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
+    overlap: float = typer.Option(0.25, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights."),
     spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size (mm) overriding the file's; PNG/TIFF default to the model's."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (it goes to stderr)."),
 ) -> None:
     """Segment an image with a pretrained model (every output is checked before inference)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from synthzoo.zoo.predict import predict_file
 
+    bar = Progress(TextColumn("segmenting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), disable=no_progress, transient=True)
+    task = bar.add_task("segmenting", total=None)
     try:
-        paths = predict_file(model, input, output, probabilities=probabilities, device=device,
-                             overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite)
+        with bar:
+            paths = predict_file(model, input, output, probabilities=probabilities, device=device,
+                                 overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

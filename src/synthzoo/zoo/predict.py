@@ -1,15 +1,11 @@
 """Inference with a pretrained model: card normalisation, resampling to the card's spacing
-and back, sliding-window inference with Gaussian blending, 2D and 3D.
-
-Sliding windows follow nnU-Net (Isensee et al., Nature Methods 2021): windows of the card's
-patch size with a given overlap, each window's softmax weighted by a Gaussian importance map
-(sigma = patch / 8) and the weighted sum divided by the summed weights.  A 2D model applied
-to a 3D volume segments it slice by slice along the last axis.
+and back, sliding-window inference with Gaussian blending (:mod:`synthzoo.zoo.inference`:
+windows in batches, one slab in memory at a time), 2D and 3D.  A 2D model applied to a 3D
+volume segments it slice by slice along the last axis, several slices at a time.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from pathlib import Path
 from typing import Sequence
@@ -19,6 +15,8 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.zoo.card import WeightCard
+from synthzoo.zoo.inference import (OVERLAP, Progress, gaussian_importance,  # noqa: F401 - re-exported
+                                     plan, sliding_window)
 
 
 def normalise(image: np.ndarray, how: str) -> np.ndarray:
@@ -30,62 +28,6 @@ def normalise(image: np.ndarray, how: str) -> np.ndarray:
         return (x - x.mean()) / max(float(x.std()), 1e-8)
     lo, hi = (np.percentile(x, (0.5, 99.5)) if how == "percentile" else (x.min(), x.max()))
     return np.clip((x - lo) / max(float(hi - lo), 1e-8), 0.0, 1.0)
-
-
-def gaussian_importance(patch: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
-    """Separable Gaussian weight map ``(*patch)`` with sigma = patch / 8, max 1."""
-    w = torch.ones((), device=device)
-    for n in patch:
-        x = torch.arange(n, device=device, dtype=torch.float32) - (n - 1) / 2
-        g = torch.exp(-0.5 * (x / (n / 8)) ** 2)
-        w = w.unsqueeze(-1) * g
-    return (w / w.max()).clamp_min(1e-3)
-
-
-def _starts(size: int, patch: int, stride: int) -> list[int]:
-    if size <= patch:
-        return [0]
-    n = math.ceil((size - patch) / stride) + 1
-    return sorted({round(i * (size - patch) / (n - 1)) for i in range(n)})
-
-
-@torch.no_grad()
-def sliding_window(model: torch.nn.Module, image: torch.Tensor, patch: Sequence[int], *,
-                   n_classes: int, overlap: float = 0.5, divisor: int = 1,
-                   batch: int = 4) -> torch.Tensor:
-    """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)``.
-
-    The image is zero-padded to at least ``patch`` (and to a multiple of ``divisor``);
-    windows overlap by ``overlap`` (0 <= overlap < 1) and are blended with Gaussian weights."""
-    if not 0 <= overlap < 1:
-        raise ValueError(f"overlap must be in [0, 1), got {overlap}")
-    spatial = tuple(image.shape[2:])
-    patch = tuple(int(p) for p in patch)
-    if len(patch) != len(spatial):
-        raise ValueError(f"patch {patch} and image spatial shape {spatial} differ in dims")
-    padded = tuple(max(s, p) for s, p in zip(spatial, patch))
-    padded = tuple(math.ceil(s / divisor) * divisor for s in padded)
-    win = tuple(min(p, s) for p, s in zip(patch, padded))
-    pad: list[int] = []
-    for s, t in reversed(list(zip(spatial, padded))):
-        pad += [(t - s) // 2, t - s - (t - s) // 2]
-    x = F.pad(image, pad)
-    weight = gaussian_importance(win, image.device)
-    out = torch.zeros((image.shape[0], n_classes, *padded), device=image.device)
-    norm = torch.zeros(padded, device=image.device)
-    starts = [_starts(s, w, max(1, int(w * (1 - overlap)))) for s, w in zip(padded, win)]
-    corners = list(itertools.product(*starts))
-    for i in range(0, len(corners), batch):
-        group = corners[i : i + batch]
-        sl = [tuple(slice(c, c + w) for c, w in zip(corner, win)) for corner in group]
-        tiles = torch.cat([x[(slice(None), slice(None)) + s] for s in sl])
-        prob = model(tiles).softmax(1)
-        for j, s in enumerate(sl):
-            out[(slice(None), slice(None)) + s] += prob[j * image.shape[0] : (j + 1) * image.shape[0]] * weight
-            norm[s] += weight
-    out = out / norm
-    crop = tuple(slice((t - s) // 2, (t - s) // 2 + s) for s, t in zip(spatial, padded))
-    return out[(slice(None), slice(None)) + crop]
 
 
 def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
@@ -123,15 +65,18 @@ SLICE_BATCH = 8  # slices of a volume segmented together by a 2D model
 @torch.no_grad()
 def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *,
                   spacing: Sequence[float] | None = None, device: str = "cpu",
-                  overlap: float = 0.5, mode: str = "auto") -> np.ndarray:
+                  overlap: float = OVERLAP, mode: str = "auto",
+                  progress: Progress | None = None) -> np.ndarray:
     """Probabilities ``float32 (K, *image.shape)`` for a 2D or 3D ``image``.
 
     ``spacing`` (mm per axis) is the image's voxel size; ``None`` assumes the card's spacing
     (no resampling).  The image is normalised as the card says, resampled to the card's
     spacing, segmented, and the probabilities resampled back.  ``mode``: ``"sliding"``
-    (Gaussian-blended windows of the card's patch size), ``"whole"`` (one pass per image or
-    slice) or ``"auto"`` (whole for 2D slices up to ``WHOLE_MAX_PATCHES`` patches in area,
-    sliding otherwise).  A 2D model on a volume segments ``SLICE_BATCH`` slices at a time."""
+    (Gaussian-blended windows of the card's patch size, :mod:`synthzoo.zoo.inference`),
+    ``"whole"`` (one pass per image or slice) or ``"auto"`` (whole for 2D slices up to
+    ``WHOLE_MAX_PATCHES`` patches in area, sliding otherwise).  A 2D model on a volume segments
+    ``SLICE_BATCH`` slices at a time.  ``progress(done, total)`` is called as windows (sliding)
+    or slices (whole) are done."""
     if mode not in ("auto", "sliding", "whole"):
         raise ValueError(f"mode {mode!r}: valid: auto, sliding, whole")
     if image.ndim not in (2, 3):
@@ -144,7 +89,8 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     if len(sp) != image.ndim or not all(math.isfinite(s) and s > 0 for s in sp):
         raise ValueError(f"spacing {sp}: needs {image.ndim} finite entries > 0")
     x = torch.from_numpy(normalise(image, card.normalisation)).to(dev)
-    if card.dims == 2 and image.ndim == 3:
+    per_slice = card.dims == 2 and image.ndim == 3
+    if per_slice:
         slices = x.movedim(-1, 0)[:, None]  # (Z, 1, X, Y)
         sp2 = sp[:2]
     else:
@@ -156,22 +102,28 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     if mode == "auto":
         area = math.prod(target) / math.prod(card.patch_size)
         mode = "whole" if card.dims == 2 and area <= WHOLE_MAX_PATCHES else "sliding"
-    probs = []
-    for k in range(0, slices.shape[0], SLICE_BATCH):
+    n = slices.shape[0]
+    per_batch = plan(target, card.patch_size, overlap=overlap, divisor=div).n_windows if mode == "sliding" else 0
+    total = per_batch * math.ceil(n / SLICE_BATCH) if mode == "sliding" else n
+    out = np.empty((card.n_classes, *image.shape), np.float32)
+    for k in range(0, n, SLICE_BATCH):
         xi = _resize(slices[k : k + SLICE_BATCH], target)
         if mode == "whole":
             p = whole(model, xi, patch=card.patch_size, divisor=div)
         else:
+            done = (k // SLICE_BATCH) * per_batch
+            step = None if progress is None else (lambda d, _t, done=done: progress(done + d, total))
             p = sliding_window(model, xi, card.patch_size, n_classes=card.n_classes, overlap=overlap,
-                               divisor=div)
+                               divisor=div, progress=step)
         p = _resize(p, size)
-        probs.append((p / p.sum(1, keepdim=True).clamp_min(1e-8)).cpu())
-    out = torch.cat(probs)  # (S, K, *size)
-    if card.dims == 2 and image.ndim == 3:
-        out = out.movedim(0, -1)  # (K, X, Y, Z)
-    else:
-        out = out[0]
-    return out.numpy().astype(np.float32)
+        p = (p / p.sum(1, keepdim=True).clamp_min(1e-8)).cpu()
+        if per_slice:
+            out[..., k : k + p.shape[0]] = p.movedim(0, -1).numpy()  # (K, X, Y, slices)
+        else:
+            out[:] = p[0].numpy()
+        if mode == "whole" and progress is not None:
+            progress(min(k + SLICE_BATCH, n), total)
+    return out
 
 
 DEVICES = "cpu, cuda, cuda:N or auto"
@@ -262,8 +214,9 @@ def to_canonical(img, spacing: Sequence[float], card: WeightCard):
 
 def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
-                 overlap: float = 0.5, offline: bool = False,
-                 spacing: float | None = None, overwrite: bool = False) -> list[Path]:
+                 overlap: float = OVERLAP, offline: bool = False,
+                 spacing: float | None = None, overwrite: bool = False,
+                 progress: Progress | None = None) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.
 
@@ -273,7 +226,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     Everything is checked before inference (device, spacing, memory, and every output under
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
     previous output, existing outputs replaced only with ``overwrite``); both outputs are
-    written to temporary names and renamed together once both are complete."""
+    written to temporary names and renamed together once both are complete.
+    ``progress(done, total)`` follows the inference (see :func:`predict_array`)."""
     from synthzoo._limits import positive_finite
     from synthzoo._outputs import check_outputs, write_outputs
     from synthzoo.zoo.imageio import (ImageFileError, check_writable, detect_format, output_target,
@@ -306,8 +260,10 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     check_spacing(card, shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
     data, sp, back = to_canonical(img, sp, card)
-    prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap)
-    prob = np.stack([back(p) for p in prob])
+    prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap,
+                         progress=progress)
+    if data is not img.data:  # reoriented: back to the input's voxel order
+        prob = np.stack([back(p) for p in prob])
     labels = prob.argmax(0)
     writes = {targets[0].path: writer(output, labels, img)}
     if probabilities is not None:
