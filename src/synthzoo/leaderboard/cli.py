@@ -62,7 +62,7 @@ def publish_cmd(
     try:
         site = publish(results, out)
     except RecordError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"published: {site} (open {site / 'index.html'})")
 
 
