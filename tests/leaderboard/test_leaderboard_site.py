@@ -49,7 +49,7 @@ def test_zoo_model_page_shows_its_weight_card(tmp_path, rows, records_file):
 
 
 BAD = [
-    (lambda r: dict(r, testset="nope"), "unknown test set 'nope'; valid: em-cells, fluorescence-nuclei"),
+    (lambda r: dict(r, testset="nope"), "unknown test set 'nope'; valid: ct-head, em-cells, fluorescence-nuclei"),
     (lambda r: dict(r, dice=1.2), "dice 1.2 is outside [0, 1]"),
     (lambda r: dict(r, dice=-0.1), "dice -0.1 is outside [0, 1]"),
     (lambda r: {k: v for k, v in r.items() if k != "git_commit"}, "missing field(s) git_commit"),
