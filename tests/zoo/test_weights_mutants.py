@@ -80,7 +80,7 @@ def test_bundled_mismatch_message_says_to_reinstall(tiny):
     with pytest.raises(WeightsError) as err:
         fetch(tiny)
     assert str(err.value) == (f"{bundled}: bundled weights of 'tiny-test-2d' do not match the card's sha256 "
-                              f"{tiny.sha256}; reinstall synthzoo")
+                              f"{tiny.sha256}; reinstall the package that ships it")
 
 
 def test_download_lands_in_the_weights_cache_and_offline_errors_name_the_model(tiny, cache, server, monkeypatch):
