@@ -467,6 +467,9 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
         raise DatasetError(f"{path}: store is not marked complete or has no card; rebuild it")
     card = TestSetCard.from_json(attrs["card"], where=f"{path}")
     meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else None
+    # Dask keys name the store too: a copy of a store (perhaps damaged) never shares keys, and
+    # so never a result held by a scheduler, with the original
+    where_token = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:8]
 
     def tampered(lines: list[str]) -> None:
         if lines:
@@ -515,7 +518,7 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
             lazy[key] = da.from_array(_CheckedArray(arr, f"{where}/{key}"), chunks=arr.chunks,
                                       lock=False, asarray=False, fancy=False,
                                       meta=np.empty((0,) * arr.ndim, dtype=str(arr.dtype)),
-                                      name=f"{name}-{cname}-{key}-{arrays[key]['sha256'][:16]}")
+                                      name=f"{name}-{where_token}-{cname}-{key}-{arrays[key]['sha256'][:16]}")
         if lazy["image"].shape != lazy["labels"].shape:
             raise DatasetError(f"{where}: image {lazy['image'].shape} and labels {lazy['labels'].shape} differ in shape")
         for key in OPTIONAL_KEYS:
