@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from synthzoo.datasets.base import CaseSpec, CaseWriter, TestSetBuilder, rng
+from synthzoo.generators.domains.ct import TISSUE_HU
+from synthzoo.generators.domains.pet import TISSUE_FDG
 from synthzoo.generators.physics import anatomy
 
 # physical tissues of the simulation (the "physical" column of the anatomy manifest)
@@ -50,10 +52,8 @@ RELAX = {
           "white_matter": (832, 80, 0.77), "bone": (350, 1.0, 0.05), "marrow": (450, 55, 0.9),
           "fat": (380, 70, 1.0), "muscle": (1420, 32, 0.7), "fluid": (3500, 500, 1.0)},
 }
-HU = {"air": -1000.0, "csf": 15.0, "gray_matter": 40.0, "white_matter": 25.0, "bone": 1000.0,
-      "marrow": 300.0, "fat": -80.0, "muscle": 50.0, "fluid": 10.0}
-FDG = {"air": 0.0, "csf": 0.05, "gray_matter": 4.0, "white_matter": 1.0, "bone": 0.3, "marrow": 0.5,
-       "fat": 0.3, "muscle": 0.6, "fluid": 0.05}
+HU = TISSUE_HU  # textbook values, the same the narrow CT baseline is trained on
+FDG = TISSUE_FDG  # FDG uptake relative to white matter, as the narrow PET baseline's scan
 
 CONTRASTS: dict[str, dict[str, Any]] = {
     "t1w-gre-1.5t": {"modality": "mri", "sequence": "spoiled-gre", "field_t": 1.5, "tr": 20.0, "te": 4.0,
