@@ -15,7 +15,7 @@ SMALL="--model unet --dims 2 --batch 8 --lr 2e-3 --ce-weight 0.5 --levels 4 --fe
 FLUO="--generator fluorescence $SMALL --size 64 --spacing 0.5 --steps 3400"
 EM="--generator em $SMALL --size 96 --spacing 0.016 --steps 800"
 MCT="--generator micro-ct $SMALL --size 64 --spacing 0.01 --steps 4000"
-US="--generator ultrasound $SMALL --size 96 --spacing 0.4 --steps 2050"
+US="--generator ultrasound $SMALL --size 128 --spacing 0.6 --steps 2500"
 # CT and PET: the neuro network and stage 1 (the T1w twin's weights at step 1000, MRI only),
 # then 800 steps of the domain's generator on 96² crops at 1.5 mm (both twins alike)
 STAGE1="--init-weights runs/neuro-mri-tissue-unet-2d-t1w-step1000.safetensors --init-sha256 792e70c6ea99559771e35c66bc4bd6ea6bf253208d37254c739589eef91d901c"

@@ -6,7 +6,8 @@ convolution-based methodology to simulate 2-D/3-D cardiac ultrasound images", IE
 computed in beam coordinates (range x beam angle) and scan-converted to a sector:
 
 1. labels are sampled on the beam grid of a sector (fan) probe of random geometry (apex
-   position, opening angle, depth; convex or phased-array look; a pyramid in 3D);
+   position, opening angle, depth; convex or phased-array look; a pyramid in 3D), or, with
+   probability ``p_linear``, of a linear array (parallel lines filling the whole field);
 2. scatterers: circular complex Gaussian amplitudes (many scatterers per resolution cell give
    fully developed speckle, whose envelope is Rayleigh-distributed: Burckhardt, "Speckle in
    ultrasound B-mode scans", IEEE Trans. Sonics Ultrason. 1978) scaled by a per-class
@@ -18,7 +19,9 @@ computed in beam coordinates (range x beam angle) and scan-converted to a sector
    (round trip) -- strongly attenuating "reflector" structures (bone, stones) cast acoustic
    shadows -- and a random time-gain-compensation curve;
 5. electronic noise, envelope detection, log compression with a random dynamic range and
-   gain; everything outside the sector is 0 (and its target label is background).
+   gain; scan conversion and a random display smoothing (``smooth``, voxels: resampling a
+   scan to a coarser grid averages its speckle down); everything outside the sector is 0 (and
+   its target label is background).
 
 Layout: ``(B, 1, H, W)`` / ``(B, 1, D, H, W)`` with depth (the probe's axial direction) on axis
 0, the transducer at the top.  Generation labels (all kept in the target): 0 background tissue
@@ -34,8 +37,8 @@ reflector are background in the target.
 
 ``contrast="fixed"`` is the narrow baseline: the same labels, sector geometry and spatial
 augmentation, but one fixed scanner and tissue look (:data:`FIXED`: one echogenicity, scatterer
-density and attenuation per class, +-10 % per sample; one PSF, TGC, noise, dynamic range and
-gain) instead of randomized ones.
+density and attenuation per class, +-10 % per sample; one linear-array probe, PSF, TGC, noise,
+dynamic range and gain, no display smoothing) instead of randomized ones.
 """
 
 from __future__ import annotations
@@ -59,8 +62,14 @@ FIXED_TISSUE = {"background": (0.3, 0.9, 0.6), "layer": ((0.6, 0.8, 0.8), (0.15,
 #: The fixed scanner of the narrow baseline (BMode options) and the fixed lesion ratios.
 FIXED = {"axial_sigma": 0.8, "lateral_sigma": 1.5, "tgc_slope": 1.0, "tgc_std": 0.0, "noise": 0.005,
          "dynamic_range": 50.0, "gain": 10.0, "hypo_ratio": 0.3, "hyper_ratio": 3.0, "cyst_ratio": 0.01,
-         "cyst_attenuation": 0.05}
+         "cyst_attenuation": 0.05, "smooth": 0.0, "p_linear": 1.0}
 CONTRASTS = ("random", "fixed")
+#: Round-trip transmission below which a lesion is lost in a shadow (its target: background).
+SHADOW = 0.02
+#: Lesion radius range, as fractions of the image depth (log-uniform).
+LESION_RADIUS = (0.02, 0.25)
+#: Apex height of a linear-array probe, in image depths above the image (``p_linear``).
+LINEAR_APEX = 20.0
 TARGETS = ("tissues", "lesions")
 LESION_NAMES = ("background", "hypoechoic", "hyperechoic", "cyst")
 
@@ -75,7 +84,9 @@ class BMode(Step):
 
     All parameters take a number, a ``(low, high)`` pair or a sampler; angles in degrees,
     ``apex`` and ``depth`` as fractions of the image depth (axis 0), PSF sigmas in beam-grid
-    samples, attenuation in nepers per image depth (one way), dynamic range in dB.
+    samples, attenuation in nepers per image depth (one way), dynamic range in dB, ``smooth``
+    (the display smoothing) in image voxels.  ``p_linear`` is the probability of a linear-array
+    probe (apex :data:`LINEAR_APEX` depths above the image, lines covering the whole field).
     ``echo`` / ``density`` / ``attenuation`` are drawn per class; the reflector class (the
     last label) uses ``reflector_echo`` and ``reflector_attenuation`` instead.
 
@@ -83,7 +94,8 @@ class BMode(Step):
     values scaled by ``1 + U(-jitter, jitter)`` (the narrow baseline).  ``lesions`` (the class
     indices of hypoechoic, hyperechoic and cyst lesions) sets their echo relative to the other
     classes (``hypo_ratio`` x the darkest, ``hyper_ratio`` x the brightest, ``cyst_ratio`` x the
-    darkest) and the cyst's attenuation to ``cyst_attenuation``."""
+    darkest) and the cyst's attenuation to ``cyst_attenuation``; a lesion voxel whose round-trip
+    transmission is below :data:`SHADOW` (in a reflector's shadow) is background in the target."""
 
     def __init__(
         self,
@@ -93,18 +105,20 @@ class BMode(Step):
         apex: SamplerLike = (-0.02, 0.6),
         depth: SamplerLike = (0.75, 1.0),
         shift: SamplerLike = (-0.1, 0.1),
-        echo: SamplerLike = LogUniform(0.03, 1.0),
+        echo: SamplerLike = LogUniform(0.1, 1.0),
         density: SamplerLike = (0.1, 1.0),
         attenuation: SamplerLike = (0.0, 2.0),
         reflector_echo: SamplerLike = (1.5, 3.0),
         reflector_attenuation: SamplerLike = (60.0, 200.0),
-        axial_sigma: SamplerLike = (0.4, 1.5),
-        lateral_sigma: SamplerLike = (0.8, 3.0),
+        axial_sigma: SamplerLike = (0.3, 1.5),
+        lateral_sigma: SamplerLike = (0.5, 3.0),
         tgc_slope: SamplerLike = (0.0, 2.0),
         tgc_std: SamplerLike = (0.0, 0.4),
         noise: SamplerLike = (0.0, 0.01),
         dynamic_range: SamplerLike = (35.0, 65.0),
-        gain: SamplerLike = LogUniform(4.0, 30.0),
+        gain: SamplerLike = LogUniform(2.0, 12.0),
+        smooth: SamplerLike = (0.0, 1.2),
+        p_linear: float = 0.3,
         reflector: bool = True,
         tables: Sequence[Sequence[float]] | None = None,
         jitter: float = 0.1,
@@ -117,6 +131,9 @@ class BMode(Step):
         super().__init__()
         self.n_labels = int(n_labels)
         self.reflector = bool(reflector)
+        if not 0.0 <= float(p_linear) <= 1.0:
+            raise ValueError(f"p_linear must lie in [0, 1], got {p_linear}")
+        self.p_linear = float(p_linear)
         if tables is not None and len(tables) != self.n_labels:
             raise ValueError(f"tables has {len(tables)} rows, need one per class ({self.n_labels})")
         self.tables = None if tables is None else [[float(v) for v in row] for row in tables]
@@ -127,7 +144,7 @@ class BMode(Step):
             attenuation=attenuation, reflector_echo=reflector_echo,
             reflector_attenuation=reflector_attenuation, axial_sigma=axial_sigma,
             lateral_sigma=lateral_sigma, tgc_slope=tgc_slope, tgc_std=tgc_std, noise=noise,
-            dynamic_range=dynamic_range, gain=gain, hypo_ratio=hypo_ratio, hyper_ratio=hyper_ratio,
+            dynamic_range=dynamic_range, gain=gain, smooth=smooth, hypo_ratio=hypo_ratio, hyper_ratio=hyper_ratio,
             cyst_ratio=cyst_ratio, cyst_attenuation=cyst_attenuation,
         ).items():
             setattr(self, key, as_sampler(value, name=key))
@@ -160,13 +177,25 @@ class BMode(Step):
         sigma = torch.cat([s("axial_sigma", (B, 1)), s("lateral_sigma", (B, d - 1))], 1).abs()
         tgc = torch.stack([smooth_noise((geom.spatial[0],), cell=geom.spatial[0] / 4, generator=g)[0]
                            for _ in range(B)])
+        half_angle = s("half_angle", (B, d - 1)).abs().clamp(1.0, 89.0)
+        apex, depth, shift = s("apex"), s("depth").abs().clamp_min(0.05), s("shift")
+        # linear-array probes: the apex far above the image and a narrow fan that covers the
+        # whole field, so the scan lines are (nearly) parallel and the image is a full rectangle
+        linear = torch.rand((B,), generator=g, device=g.device) < self.p_linear
+        if bool(linear.any()):
+            far = float(LINEAR_APEX)
+            lateral = torch.tensor([float(n) for n in geom.spatial[1:]], device=g.device)
+            cover = torch.rad2deg(torch.atan(0.55 * lateral / (far * geom.spatial[0])))
+            half_angle = torch.where(linear[:, None], cover.expand(B, -1), half_angle)
+            apex = torch.where(linear, torch.full_like(apex, far), apex)
+            depth = torch.where(linear, torch.full_like(depth, 1.02), depth)
+            shift = torch.where(linear, torch.zeros_like(shift), shift)
         return {
-            "half_angle": s("half_angle", (B, d - 1)).abs().clamp(1.0, 89.0),
-            "apex": s("apex"), "depth": s("depth").abs().clamp_min(0.05), "shift": s("shift"),
+            "half_angle": half_angle, "apex": apex, "depth": depth, "shift": shift,
             "echo": echo, "density": density.clamp(1e-3, 1.0), "attenuation": atten,
             "sigma": sigma, "tgc_slope": s("tgc_slope"), "tgc": tgc * s("tgc_std").view(B, 1),
             "noise": s("noise").abs(), "dynamic_range": s("dynamic_range").abs().clamp_min(1.0),
-            "gain": s("gain").abs().clamp_min(1e-3), "seed": draw_seed(g),
+            "gain": s("gain").abs().clamp_min(1e-3), "smooth": s("smooth").abs(), "seed": draw_seed(g),
         }
 
     # -- geometry -----------------------------------------------------------------------
@@ -237,16 +266,21 @@ class BMode(Step):
         field = iq * (echo * keep / dens.sqrt())
         field = blur(field, params["sigma"])
         n_r = beam_labels.shape[2]
-        # round-trip attenuation integrated along each beam (exclusive cumulative sum)
-        mu = torch.gather(params["attenuation"], 1, flat).view(beam_labels.shape) / n_r
-        path = torch.cumsum(mu, dim=2) - mu
         depth = torch.linspace(0, 1, n_r, device=beam_labels.device).view(1, 1, n_r, *([1] * (d - 1)))
         tgc = _col(params["tgc_slope"], d) * depth + params["tgc"].view(B, 1, n_r, *([1] * (d - 1)))
-        field = field * torch.exp(tgc - 2 * path)
+        field = field * torch.exp(tgc) * self.transmission(beam_labels, params)
         scale = field.square().sum(1, keepdim=True).mean(dim=tuple(range(2, d + 2)), keepdim=True).sqrt()
         noise = torch.randn(field.shape, generator=g, device=field.device)
         field = field + noise * _col(params["noise"], d) * scale
         return field.square().sum(1, keepdim=True).sqrt()
+
+    @staticmethod
+    def transmission(beam_labels: torch.Tensor, params: Params) -> torch.Tensor:
+        """Round-trip amplitude transmission ``exp(-2 x path)`` on the beam grid, the attenuation
+        integrated along each beam down to (not including) each sample."""
+        B, n_r = beam_labels.shape[0], beam_labels.shape[2]
+        mu = torch.gather(params["attenuation"], 1, beam_labels.view(B, -1)).view(beam_labels.shape) / n_r
+        return torch.exp(-2 * (torch.cumsum(mu, dim=2) - mu))
 
     @staticmethod
     def compress(env: torch.Tensor, params: Params) -> torch.Tensor:
@@ -267,8 +301,18 @@ class BMode(Step):
                                     align_corners=True).long()
         image = self.compress(self.envelope(beam_labels, params), params)
         coords, inside = self.polar_coords(params, spatial)
+        if self.lesions is not None:
+            # a lesion lost in an acoustic shadow cannot be seen: its target is background there
+            through = F.grid_sample(self.transmission(beam_labels, params), coords, mode="bilinear",
+                                    padding_mode="border", align_corners=True)
+            lesion = torch.isin(labels, torch.tensor(self.lesions, device=labels.device))
+            labels = torch.where(lesion & (through < SHADOW), torch.zeros_like(labels), labels)
         image = F.grid_sample(image, coords, mode="bilinear", padding_mode="zeros",
-                              align_corners=True).clamp(0, 1) * inside
+                              align_corners=True).clamp(0, 1)
+        # smoothing of the displayed image (scan conversion, display resampling, a lower-resolution
+        # view of fine speckle): averages the speckle down, as resampling a real scan does
+        sigma = params["smooth"].view(-1, 1).expand(-1, len(spatial))
+        image = blur(image, sigma) * inside
         return State(labels * inside, image, state.spacing)
 
 
@@ -339,9 +383,9 @@ class Ultrasound(Generator):
         """Layers, organs, lesions and a reflector, ``int64 (B, 1, *size)``, depth on axis 0.
 
         ``n_layers`` wavy superficial layers (each 3-12% of the depth), organ blobs below them
-        (argmax of smooth noise channels, as in the SynthMorph shapes recipe), 0-3
-        ellipsoidal lesions and, with probability 0.8, one or two flat reflectors (bone,
-        stones) in the upper two thirds."""
+        (argmax of smooth noise channels, as in the SynthMorph shapes recipe), 0-5
+        ellipsoidal lesions (radius log-uniform in :data:`LESION_RADIUS` x the depth) and, with
+        probability 0.8, one or two flat reflectors (bone, stones) in the upper two thirds."""
         size = as_size(size, dims)
         dev = generator.device
         H = size[0]
@@ -368,11 +412,12 @@ class Ultrasound(Generator):
                 layer = (depth < top) & ~done
                 lab[layer] = k + 1
                 done |= layer
-            n_les = int(torch.randint(0, 4, (), generator=generator, device=dev))
+            n_les = int(torch.randint(0, 6, (), generator=generator, device=dev))
             if n_les:
                 c = u.sample((n_les, dims), generator=generator) * (torch.tensor(size, device=dev) - 1)
                 c[:, 0] = c[:, 0] * 0.6 + 0.3 * H
-                r = (0.03 + 0.07 * u.sample((n_les, 1), generator=generator)) * H
+                # radius log-uniform over a decade: small nodules to cysts a quarter of the field
+                r = LESION_RADIUS[0] * (LESION_RADIUS[1] / LESION_RADIUS[0]) ** u.sample((n_les, 1), generator=generator) * H
                 radii = r * (0.7 + 0.6 * u.sample((n_les, dims), generator=generator))
                 values = lesion + torch.randint(kinds, (n_les,), generator=generator, device=dev) if kinds > 1 else lesion
                 paint_ellipsoids(lab, c, radii, values, overwrite=True, generator=generator)
