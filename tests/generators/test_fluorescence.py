@@ -67,7 +67,7 @@ def test_density_controls_object_count():
 
 def test_instance_and_binary_targets():
     g = torch.Generator().manual_seed(0)
-    inst = create("fluorescence", instances=True, out_size=48)
+    inst = create("fluorescence", instances=True, out_size=48, focus_depth=0.0)  # every nucleus in the plane
     labels = inst.default_labels(batch=1, size=48, dims=2, generator=g)
     ids = labels.unique()
     assert torch.equal(ids, torch.arange(ids.numel()))  # 0 and instances 1..N
@@ -100,3 +100,73 @@ def test_domain_and_labels_match_the_fluorescence_nuclei_test_set():
 
     gen, ts = create("fluorescence"), get_builder("fluorescence-nuclei")
     assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)
+
+
+def _disk(shape, cy, cx, r):
+    yy, xx = torch.meshgrid(torch.arange(shape[0]), torch.arange(shape[1]), indexing="ij")
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def test_defocus_cuts_sections_drops_objects_off_the_plane_and_keeps_their_light():
+    """Three disks of radius 12: in focus (u=0: target and image unchanged), cut at u=0.8 (the
+    target shrinks to a disk of radius 12 x sqrt(1 - 0.64) = 7.2), off the plane at u=1.5
+    (target background; its light is still there, blurred and dimmer by 1 / (1 + u^2))."""
+    from synthzoo.generators.domains.fluorescence import Defocus
+
+    labels = torch.zeros((1, 1, 40, 120), dtype=torch.long)
+    for k, cx in enumerate((20, 60, 100), start=1):
+        labels[0, 0][_disk((40, 120), 20, cx, 12)] = k
+    image = (labels > 0).float()
+    step = Defocus(bins_per_unit=10)
+    params = {"offset": torch.tensor([[0.0, 0.0, 0.8, 1.5]]), "spread": torch.tensor([2.0])}
+    out = step.apply(State(labels, image), params=params)
+    lab, img = out.labels[0, 0], out.image[0, 0]
+    assert torch.equal(lab == 1, labels[0, 0] == 1) and torch.equal(img[:, :40], image[0, 0, :, :40])
+    area = int((lab == 2).sum())
+    assert abs(area - 3.14159 * 7.2**2) < 0.25 * 3.14159 * 7.2**2, area
+    assert bool(((lab == 2) <= (labels[0, 0] == 2)).all())  # a section of the object, centred
+    ys, xs = torch.nonzero(lab == 2, as_tuple=True)
+    assert abs(float(ys.float().mean()) - 20) < 1 and abs(float(xs.float().mean()) - 60) < 1
+    assert not bool((lab == 3).any())
+    third = img[:, 80:]
+    assert float(third.sum()) == pytest.approx(float(image[0, 0, :, 80:].sum()) / (1 + 1.5**2), rel=0.02)
+    assert float(third.max()) < 1 / (1 + 1.5**2) and float(third[20, 20 + 14]) > 0.01  # blurred past the edge
+    # the middle disk: blurred by 2 x 0.8 voxels and dimmed, its light spread past the rim too
+    assert float(img[20, 60 + 13]) > 0 and float(img[20, 60]) == pytest.approx(1 / 1.64, rel=0.02)
+
+
+def test_defocus_borders_between_touching_objects_and_3d():
+    from synthzoo.generators.domains.fluorescence import Defocus
+
+    labels = torch.zeros((1, 1, 9, 12), dtype=torch.long)
+    labels[0, 0, 1:8, 1:6], labels[0, 0, 1:8, 6:11] = 1, 2
+    depth = Defocus.inner_depth(labels)[0, 0]
+    assert depth[4, 5] == 0 and depth[4, 6] == 0  # the shared border is a border of both
+    assert depth[0, 0] == 0 and depth[4, 3] == 2 and depth[4, 8] == 2 and depth[4, 2] == 1
+    vol = torch.ones((1, 1, 4, 6, 6), dtype=torch.long)
+    s = State(vol, vol.float())
+    p = Defocus().sample_params(_geom(vol.shape), generator=torch.Generator().manual_seed(0))
+    assert Defocus().apply(s, params=p) is s  # 3D: the PSF handles the planes off focus
+    with pytest.raises(ValueError, match="bins_per_unit"):
+        Defocus(bins_per_unit=0)
+
+
+def test_2d_samples_hold_unlabelled_out_of_focus_nuclei():
+    """With the default focus depth, some 2D planes show light (blurred nuclei) where the
+    target is background; with focus_depth 0 the target covers every nucleus's light."""
+    g0 = create("fluorescence", focus_depth=0.0, photons=1e6, read_noise=0.0, background=0.0,
+                illumination=0.0, sigma_xy=0.5)
+    g = create("fluorescence", photons=1e6, read_noise=0.0, background=0.0, illumination=0.0, sigma_xy=0.5)
+    labels = g.default_labels(batch=4, size=48, dims=2, generator=torch.Generator().manual_seed(1))
+    out = {}
+    for name, gen in (("focus", g0), ("depth", g)):
+        s = gen(labels, generator=torch.Generator().manual_seed(2))
+        bright_bg = (s.labels == 0) & (s.image > 0.15) & (_far_from(s.labels, 3))
+        out[name] = float(bright_bg.float().mean())
+    assert out["focus"] < 0.002 and out["depth"] > 0.01, out
+
+
+def _far_from(labels, r):
+    """Voxels more than ``r`` voxels from any foreground of ``labels (B, 1, H, W)``."""
+    near = torch.nn.functional.max_pool2d((labels > 0).float(), 2 * r + 1, 1, r)
+    return near == 0

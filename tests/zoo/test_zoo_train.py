@@ -173,3 +173,42 @@ def test_checkpoint_write_interrupted_midway_keeps_the_previous_one(tmp_path):
         cb.save(SimpleNamespace(save_checkpoint=killed))
     assert path.read_bytes() == before
     assert torch.load(path, weights_only=False)["global_step"] == 3
+
+
+def test_slab_trains_on_the_middle_plane_of_3d_samples(tmp_path):
+    """--slab: each 2D batch is the middle plane of a 3D sample drawn with the same seed (so its
+    image holds the light of objects above and below the plane); the card records the slab;
+    a run folder written before the option existed still resumes (the option counts as 0)."""
+    from synthzoo.zoo.train import SynthTrainer, build
+
+    cfg = TrainConfig(generator="fluorescence", size=16, spacing=0.5, steps=2, batch=2, val_every=2,
+                      n_val=1, ckpt_every=2, slab=7, model_kwargs={"levels": 2, "features": 4})
+    model, gen = build(cfg)
+    image, labels = SynthTrainer(cfg, model, gen).draw(123, 2)
+    assert image.shape == (2, 1, 16, 16) and labels.shape == (2, 1, 16, 16)
+    g = torch.Generator().manual_seed(123)
+    lab3 = gen.default_labels(batch=2, size=(7, 16, 16), dims=3, generator=g)
+    s = gen(lab3, generator=g)
+    assert torch.equal(image, s.image[:, :, 3]) and torch.equal(labels, s.labels[:, :, 3])
+    # the plane is not a 2D sample: light from the objects off the plane reaches it
+    off_plane = (s.labels[:, :, 3] == 0) & (s.labels[:, :, [0, 1, 5, 6]] > 0).any(2)
+    assert off_plane.any()
+
+    card = train(cfg, tmp_path / "r", device="cpu", progress=False)
+    assert card.training["slab"] == 7 and card.patch_size == (16, 16) and card.dims == 2
+    for bad, msg in [({"slab": 5, "dims": 3}, "needs --dims 2"), ({"slab": -1}, "--slab must be >= 0"),
+                     ({"slab": 5, "generator": "ultrasound", "spacing": 0.6}, None)]:
+        c = TrainConfig(**{**cfg.__dict__, **bad})
+        if msg is None:
+            assert build(c)[1].name == "ultrasound"  # a 2D/3D generator: accepted
+        else:
+            with pytest.raises(ValueError, match=msg):
+                build(c)
+
+    old = tmp_path / "old"
+    cfg0 = TrainConfig(**{**cfg.__dict__, "slab": 0, "steps": 2})
+    train(cfg0, old, device="cpu", progress=False)
+    saved = json.loads((old / "config.json").read_text())
+    del saved["slab"]  # as written before the option existed
+    (old / "config.json").write_text(json.dumps(saved))
+    train(TrainConfig(**{**cfg0.__dict__, "steps": 2}), old, device="cpu", progress=False)  # resumes, no refusal

@@ -62,6 +62,10 @@ class TrainConfig:
     init_weights: str = ""
     init_sha256: str = ""
     description: str = ""
+    #: 2D models only: draw 3D slabs this many voxels thick and train on their middle plane, so
+    #: the images hold the blurred light of objects above and below the plane (what a 2D model
+    #: sees in each plane of a 3D stack); 0 draws 2D samples
+    slab: int = 0
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -99,8 +103,15 @@ class SynthTrainer(L.LightningModule):
         g = torch.Generator(device=self.device)
         g.manual_seed(seed)
         with torch.no_grad():
-            labels = self.gen.default_labels(batch=batch, size=self.cfg.size, dims=self.cfg.dims, generator=g)
+            if self.cfg.slab:
+                size, dims = (self.cfg.slab, self.cfg.size, self.cfg.size), 3
+            else:
+                size, dims = self.cfg.size, self.cfg.dims
+            labels = self.gen.default_labels(batch=batch, size=size, dims=dims, generator=g)
             s = self.gen(labels, generator=g)
+        if self.cfg.slab:
+            mid = self.cfg.slab // 2
+            return s.image[:, :, mid].contiguous(), s.labels[:, :, mid].contiguous()
         return s.image, s.labels
 
     def val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -194,6 +205,11 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     gen = create(cfg.generator, spacing=cfg.spacing, **cfg.generator_kwargs)
     if cfg.dims not in gen.dims:
         raise ValueError(f"generator {cfg.generator!r} supports dims {gen.dims}, got {cfg.dims}")
+    if cfg.slab < 0:
+        raise ValueError(f"--slab must be >= 0, got {cfg.slab}")
+    if cfg.slab and (cfg.dims != 2 or 3 not in gen.dims):
+        raise ValueError(f"--slab trains a 2D model on planes of 3D samples: it needs --dims 2 and a "
+                         f"generator with 3D samples ({cfg.generator!r} has dims {gen.dims})")
     kw = {"dims": cfg.dims, "in_channels": 1, "out_channels": len(gen.label_names), **cfg.model_kwargs}
     with torch.random.fork_rng(devices=[]):  # initial weights from cfg.seed, the caller's RNG untouched
         torch.manual_seed(cfg.seed)
@@ -215,7 +231,8 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
 def _check_resume(out: Path, cfg: TrainConfig) -> None:
     saved = out / "config.json"
     if saved.exists():
-        old = json.loads(saved.read_text())
+        # an option added since the run began counts as its default
+        old = {**json.loads(json.dumps(dataclasses.asdict(TrainConfig()))), **json.loads(saved.read_text())}
         new = json.loads(json.dumps(dataclasses.asdict(cfg)))
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if diff:
@@ -278,6 +295,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "ce_weight": cfg.ce_weight, "seed": cfg.seed, "loss": "soft-dice" + (" + ce" if cfg.ce_weight else ""),
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
                   "anatomy": getattr(gen, "anatomy", None),
+                  **({"slab": cfg.slab} if cfg.slab else {}),
                   **({"init_weights": {"file": Path(cfg.init_weights).name, "sha256": sha256_file(cfg.init_weights)}}
                      if cfg.init_weights else {}),
                   "torch": torch.__version__},

@@ -16,7 +16,12 @@ Defaults (all overridable with a number, a ``(low, high)`` pair or a sampler): o
 (grid spacing) U(6, 16) voxels, fill fraction U(0.3, 1), elongation up to 1.6, object mean
 U(0.2, 1), heterogeneity std U(0, 0.5) on a grid of 1/6 the size, PSF sigma_xy U(0.3, 2)
 voxels with sigma_z = sigma_xy x U(2, 4), background U(0, 0.3), illumination std U(0, 0.3),
-photons at intensity 1 LogUniform(5, 1000), read noise std U(0, 3) photons.
+photons at intensity 1 LogUniform(5, 1000), read noise std U(0, 3) photons.  In 2D the image is
+one plane of a 3D specimen (:class:`Defocus`): each nucleus lies at a focal offset up to
+``focus_depth`` U(0, 2) times its half-height from the plane, so the plane cuts a smaller section
+of it (or misses it: background in the target), and its light reaches the plane blurred by
+``defocus_spread`` U(1, 4) voxels per unit offset and dimmed -- the out-of-focus nuclei a 2D
+model meets in every plane of a real stack.
 
 ``contrast="widefield"`` is the narrow baseline: the same labels and spatial augmentation, but
 one fixed widefield microscope (:data:`WIDEFIELD`: object brightness 0.6 +-10 % per nucleus,
@@ -28,6 +33,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size, draw_seed, seeded
 from synthzoo.generators.engine.intensity import BiasField, GaussianMixture, Normalize, blur, smooth_field
@@ -39,7 +45,7 @@ from synthzoo.generators.engine.spatial import RandomSpatial
 #: PSF and noise option fixed, the object brightness 0.6 +- 10 % per nucleus.
 WIDEFIELD = {"object_mean": (0.54, 0.66), "object_std": 0.02, "heterogeneity": 0.15,
              "sigma_xy": 1.2, "z_ratio": 2.5, "background": 0.1, "background_std": 0.2,
-             "illumination": 0.1, "photons": 100.0, "read_noise": 1.5}
+             "illumination": 0.1, "photons": 100.0, "read_noise": 1.5, "defocus_spread": 2.5}
 CONTRASTS = ("random", "widefield")
 
 
@@ -65,6 +71,76 @@ class PSF(Step):
 
     def apply(self, state: State, /, *, params: Params) -> State:
         return State(state.labels, blur(state.image, params["sigma"]), state.spacing)
+
+
+class Defocus(Step):
+    """Objects above and below the focal plane of a 2D image (a plane of a 3D specimen).
+
+    Each object gets a focal offset ``u`` (its distance from the plane in units of its own
+    half-height), drawn ``U(0, depth)`` with ``depth`` drawn per sample.  The plane cuts an
+    object with ``u < 1`` in a section ``sqrt(1 - u^2)`` times its size (its target shrinks to
+    that section: the voxels at least ``1 - sqrt(1 - u^2)`` of the object's inner depth from its
+    border); an object with ``u >= 1`` is not in the plane (its target is background).  Every
+    object still sends light: its image is blurred by ``spread * u`` voxels (defocus) and dimmed
+    by ``1 / (1 + u^2)`` (its light spreads out of focus).  Offsets are applied in bins of
+    ``1 / bins_per_unit``.  Needs instance labels (each object its own label, 0 background), as
+    :meth:`Fluorescence.default_labels` draws them.  In 3D it does nothing: the 3D PSF blurs
+    the objects off each plane."""
+
+    def __init__(self, *, depth: SamplerLike = (0.0, 2.0), spread: SamplerLike = (1.0, 4.0),
+                 bins_per_unit: int = 4) -> None:
+        super().__init__()
+        self.depth = as_sampler(depth, name="depth")
+        self.spread = as_sampler(spread, name="spread")
+        if bins_per_unit < 1:
+            raise ValueError(f"bins_per_unit must be >= 1, got {bins_per_unit}")
+        self.bins_per_unit = int(bins_per_unit)
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        B, K = geom.batch, geom.n_labels
+        depth = self.depth.sample((B, 1), generator=generator).abs()
+        u = torch.rand((B, K), generator=generator, device=generator.device) * depth
+        u[:, 0] = 0.0  # background
+        return {"offset": u, "spread": self.spread.sample((B,), generator=generator).abs()}
+
+    @staticmethod
+    def inner_depth(labels: torch.Tensor) -> torch.Tensor:
+        """For each voxel of ``labels (B, 1, H, W)``: how many 3x3 erosions of its own object it
+        survives (0 on an object's border, where a neighbour has another label)."""
+        pad = F.pad(labels.float(), (1, 1, 1, 1), mode="replicate")
+        same = (F.max_pool2d(pad, 3, 1) == labels) & (-F.max_pool2d(-pad, 3, 1) == labels) & (labels > 0)
+        depth = torch.zeros(labels.shape, dtype=torch.float32, device=labels.device)
+        alive = same.float()
+        while bool(alive.any()):
+            depth += alive
+            alive = -F.max_pool2d(-F.pad(alive, (1, 1, 1, 1), value=0.0), 3, 1)
+        return depth
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        labels, image = state.labels, state.image
+        if labels.dim() != 4:
+            return state
+        B = labels.shape[0]
+        u = params["offset"]
+        u_vox = torch.gather(u, 1, labels.view(B, -1)).view(labels.shape)
+        # target: the section of each object the plane cuts
+        depth = self.inner_depth(labels)
+        deepest = torch.zeros_like(u).scatter_reduce(1, labels.view(B, -1), depth.view(B, -1), "amax")
+        deepest = torch.gather(deepest, 1, labels.view(B, -1)).view(labels.shape)
+        section = (1 - u_vox.clamp(max=1).square()).clamp_min(0).sqrt()
+        keep = (u_vox < 1) & (depth >= (1 - section) * deepest)
+        new_labels = torch.where(keep, labels, torch.zeros_like(labels))
+        # light: each offset bin blurred by its defocus and dimmed
+        bins = (u_vox * self.bins_per_unit).round()
+        out = torch.zeros_like(image)
+        for b in bins.unique().tolist():
+            ub = b / self.bins_per_unit
+            part = image * (bins == b)
+            if ub > 0:
+                sigma = (params["spread"] * ub).view(B, 1).expand(B, 2)
+                part = blur(part, sigma) / (1 + ub**2)
+            out = out + part
+        return State(new_labels, out, state.spacing)
 
 
 class Background(Step):
@@ -155,6 +231,8 @@ class Fluorescence(Generator):
         illumination: SamplerLike = (0.0, 0.3),
         photons: SamplerLike = LogUniform(5.0, 1000.0),
         read_noise: SamplerLike = (0.0, 3.0),
+        focus_depth: SamplerLike = (0.0, 2.0),
+        defocus_spread: SamplerLike = (1.0, 4.0),
         contrast: str = "random",
     ) -> None:
         if max_objects < 1:
@@ -166,11 +244,13 @@ class Fluorescence(Generator):
             object_mean, object_std, heterogeneity = w["object_mean"], w["object_std"], w["heterogeneity"]
             sigma_xy, z_ratio, photons, read_noise = w["sigma_xy"], w["z_ratio"], w["photons"], w["read_noise"]
             background, background_std, illumination = w["background"], w["background_std"], w["illumination"]
+            defocus_spread = w["defocus_spread"]
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=0.02,
                           svf_std=svf_std, svf_scale=1 / 16),
             GaussianMixture(means=object_mean, stds=object_std, zero_background=True),
             BiasField(std=heterogeneity, scale=heterogeneity_scale),
+            Defocus(depth=focus_depth, spread=defocus_spread),
             PSF(sigma_xy=sigma_xy, z_ratio=z_ratio),
             Background(level=background, std=background_std),
             BiasField(std=illumination, scale=0.05),
