@@ -40,7 +40,7 @@ def bundle(run: Path, contrast: str | None) -> str:
     if len(cards) != 1:
         sys.exit(f"{run}: expected one finished model (NAME.json + NAME.safetensors), found {len(cards)}; "
                  "has the training run finished?")
-    card = WeightCard.load(cards[0])
+    card = continued(WeightCard.load(cards[0]))
     if card.baseline:
         if not contrast:
             sys.exit(f"{card.name} is a narrow baseline: give --contrast (the test contrast it was trained on)")
@@ -51,6 +51,33 @@ def bundle(run: Path, contrast: str | None) -> str:
     tmp.replace(BUNDLE / card.weights_file)
     card.save(BUNDLE / f"{card.name}.json")
     return card.name
+
+
+def continued(card):
+    """A run that started from the bundled model of the same name (a later stage, e.g. in a later
+    session) gets the earlier stages in ``training["stages"]`` and their sums in
+    ``training["total_steps"]`` / ``["total_wall_time_s"]``."""
+    from synthzoo.zoo.card import WeightCard
+
+    init, path = card.training.get("init_weights"), BUNDLE / f"{card.name}.json"
+    if not init or not path.exists():
+        return card
+    old = WeightCard.load(path)
+    if init["sha256"] != old.sha256:  # another model's weights (a curriculum's first stage)
+        return card
+    t = old.training
+    stages = [dict(s) for s in t.get("stages", [])] or [
+        {"stage": 1, "steps": t["steps"], "wall_time_s": t["wall_time_s"], "what": old.description,
+         "command": old.command}]
+    stages[-1].setdefault("weights_sha256", old.sha256)
+    stages.append({"stage": len(stages) + 1, "steps": card.training["steps"],
+                   "wall_time_s": card.training["wall_time_s"], "what": card.description,
+                   "weights_sha256": card.sha256, "command": card.command})
+    steps, wall = sum(s["steps"] for s in stages), sum(s["wall_time_s"] for s in stages)
+    training = {k: v for k, v in card.training.items() if k not in ("note",)}
+    training.update(stages=stages, total_steps=steps, total_wall_time_s=round(wall, 1),
+                    note=f"{steps} steps in {len(stages)} stages; CPU only, 1 thread, machine shared with other jobs")
+    return dataclasses.replace(card, training=training)
 
 
 def main() -> None:
