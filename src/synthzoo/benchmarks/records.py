@@ -136,8 +136,8 @@ def json_schema() -> dict[str, Any]:
             p["maximum"] = f.maximum
         if f.pattern is not None:
             p["pattern"] = f.pattern
-        if f.type == "string" and not f.nullable and f.pattern is None and f.enum is None:
-            p["minLength"] = 1
+        if f.type == "string" and f.pattern is None and f.enum is None:
+            p["minLength"] = 1  # a nullable string is null or not empty, as check_row has it
         props[f.name] = p
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
