@@ -41,6 +41,11 @@ def bundle(run: Path, contrast: str | None) -> str:
         sys.exit(f"{run}: expected one finished model (NAME.json + NAME.safetensors), found {len(cards)}; "
                  "has the training run finished?")
     card = continued(WeightCard.load(cards[0]))
+    from synthzoo.generators import get_generator
+
+    unit = get_generator(card.generator["generator"]).spacing_unit
+    if card.spacing_unit != unit:  # a run begun before cards had the unit
+        card = dataclasses.replace(card, spacing_unit=unit)
     if card.baseline:
         if not contrast:
             sys.exit(f"{card.name} is a narrow baseline: give --contrast (the test contrast it was trained on)")

@@ -46,6 +46,7 @@ def test_opens_lazily_with_the_cards_cases_and_labels(name, tiny_store):
         assert case.image.shape == case.labels.shape and case.image.ndim == b.dims
         assert all(k in case.attrs for k in REQUIRED_ATTRS)
         assert case.attrs["domain"] == b.domain and len(case.spacing) == b.dims
+        assert case.attrs.get("spacing_unit", "mm") == b.spacing_unit in ("mm", "um")
         img, lab = case.image.compute(), case.labels.compute()
         assert np.isfinite(img).all() and img.std() > 0
         assert lab.max() < len(ts.card.label_names), f"{name}/{case.name}: label outside the card's names"

@@ -36,3 +36,14 @@ def test_card_errors(tmp_path):
         WeightCard.load(bad)
     with pytest.raises(CardError, match="unknown normalisation 'magic'"):
         WeightCard.from_dict({**tiny_card("00").to_dict(), "normalisation": "magic"})
+
+
+def test_spacing_unit_defaults_to_mm_and_is_checked():
+    data = tiny_card("00").to_dict()
+    del data["spacing_unit"]  # a card written before the field existed
+    card = WeightCard.from_dict(data)
+    assert card.spacing_unit == "mm" and card.summary()["spacing_unit"] == "mm"
+    um = WeightCard.from_dict({**data, "spacing_unit": "um"})
+    assert um.summary()["spacing_unit"] == "um" and json.loads(um.to_json())["spacing_unit"] == "um"
+    with pytest.raises(CardError, match="x.json: card 't': unknown spacing_unit 'inch'; valid: mm, um"):
+        WeightCard.from_dict({**data, "name": "t", "spacing_unit": "inch"}, source="x.json")

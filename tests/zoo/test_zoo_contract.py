@@ -64,3 +64,8 @@ def test_a_test_set_of_its_domain_has_its_labels(name):
         pytest.skip(f"no registered test set of domain {card.domain!r}")
     assert any(tuple(b.label_names) == tuple(card.label_names) for b in same), \
         f"{name}: label names {card.label_names} match no {card.domain} test set"
+    # the spacing means the same length in the card, its test sets and its generator
+    from synthzoo.generators import get_generator
+
+    assert {b.spacing_unit for b in same} == {card.spacing_unit}, name
+    assert get_generator(card.generator["generator"]).spacing_unit == card.spacing_unit, name

@@ -111,6 +111,8 @@ class TestSetBuilder:
     min_size: ClassVar[int] = 16
     #: largest size the builder can make (``None``: bounded by memory only)
     max_size: ClassVar[int | None] = None
+    #: unit of the cases' ``spacing`` attribute: "mm", or "um" for microscopy
+    spacing_unit: ClassVar[str] = "mm"
     #: peak working memory of ``write_case`` per output voxel (bytes; an upper estimate)
     work_bytes_per_voxel: ClassVar[float] = 128.0
     #: base of the seeds this test set draws from (kept apart from training generator seeds)

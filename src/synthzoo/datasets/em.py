@@ -140,6 +140,7 @@ class EMCells(TestSetBuilder):
     tiny_size = 64
     min_size = 64
     seed_base = 50_000_000
+    spacing_unit = "um"
 
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
@@ -148,6 +149,6 @@ class EMCells(TestSetBuilder):
         writer.put("image", section_image(labels, dict(spec.params), r))
         writer.put("labels", labels)
         sp = PIXEL_NM / 1000
-        return {"spacing": [sp, sp], "spacing_unit": "um", "axes": "yx", "units": "normalised counts [0, 1]",
+        return {"spacing": [sp, sp], "spacing_unit": self.spacing_unit, "axes": "yx", "units": "normalised counts [0, 1]",
                 "simulator": "synthzoo.datasets.em.section_image",
                 "parameters": {**spec.params, "pixel_nm": PIXEL_NM}}

@@ -111,6 +111,7 @@ class FluorescenceNuclei(TestSetBuilder):
     quick_size = 48
     min_size = 32
     seed_base = 60_000_000
+    spacing_unit = "um"
 
 
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
@@ -120,6 +121,6 @@ class FluorescenceNuclei(TestSetBuilder):
         image = microscope(dens, p, r)
         writer.put("image", image)
         writer.put("labels", labels[p["z_step"] // 2 :: p["z_step"]])
-        return {"spacing": [PIXEL_UM * p["z_step"], PIXEL_UM, PIXEL_UM], "spacing_unit": "um", "axes": "zyx",
+        return {"spacing": [PIXEL_UM * p["z_step"], PIXEL_UM, PIXEL_UM], "spacing_unit": self.spacing_unit, "axes": "zyx",
                 "units": "camera counts (ADU, offset 100)", "simulator": "synthzoo.datasets.fluorescence.microscope",
                 "parameters": {**p, "pixel_um": PIXEL_UM, "offset_adu": OFFSET}}

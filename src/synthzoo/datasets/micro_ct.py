@@ -197,7 +197,7 @@ class MicroCTPores(TestSetBuilder):
         finally:
             if pool:
                 pool.shutdown()
-        return {"spacing": [self.voxel_um / 1000] * 3, "spacing_unit": "mm", "axes": "zyx", "units": "1/cm",
+        return {"spacing": [self.voxel_um / 1000] * 3, "spacing_unit": self.spacing_unit, "axes": "zyx", "units": "1/cm",
                 "simulator": "synthzoo.datasets.micro_ct.scan_slice (skimage radon/iradon)",
                 "parameters": {**spec.params, "porosity": geom.porosity, "n_inclusions": len(geom.radii),
                                "detector_pixels": detector_pixels(size), "angles": detector_pixels(size),

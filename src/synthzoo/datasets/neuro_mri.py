@@ -339,7 +339,7 @@ class NeuroContrasts(TestSetBuilder):
         writer.put("image", np.asarray(image, np.float32))
         writer.put("labels", np.asarray(labels))
         writer.put("brain", np.asarray(brain))
-        return {"spacing": [sp] * 3, "spacing_unit": "mm", "axes": "xyz", "orientation": "RAS",
+        return {"spacing": [sp] * 3, "spacing_unit": self.spacing_unit, "axes": "xyz", "orientation": "RAS",
                 "units": p.get("units") or {"mri": "signal / mean brain signal", "ct": "HU",
                                             "pet": "uptake (GM = 4)",
                                             "real": "template intensity [0, 1]"}[p["modality"]],

@@ -147,5 +147,5 @@ class UltrasoundPhantoms(TestSetBuilder):
         writer.put("labels", labels * mask)
         writer.put("mask", mask)
         sp = spec.params["depth_cm"] * 10 / size
-        return {"spacing": [sp, sp], "spacing_unit": "mm", "axes": "yx", "units": "B-mode [0, 1] (log-compressed)",
+        return {"spacing": [sp, sp], "spacing_unit": self.spacing_unit, "axes": "yx", "units": "B-mode [0, 1] (log-compressed)",
                 "simulator": "synthzoo.datasets.ultrasound.simulate", "parameters": dict(spec.params)}

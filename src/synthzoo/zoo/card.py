@@ -1,7 +1,7 @@
 """Weight cards: a frozen description of one set of pretrained weights, stored as JSON.
 
 A card says what the weights are for (task, domain, labels), what input they expect
-(dims, channels, spacing, patch size, intensity normalisation), how they were made
+(dims, channels, spacing and its unit, patch size, intensity normalisation), how they were made
 (architecture and its arguments, training generator config, the exact command, steps, seed,
 wall time, hardware), how well they did (metrics), under which license, and where to get
 them (sha256 of the safetensors file, URLs).  Cards are data: read with ``json``, never
@@ -19,6 +19,8 @@ from typing import Any
 from synthzoo._io import write_text
 
 NORMALISATIONS = ("minmax", "percentile", "zscore", "none")
+#: units of ``spacing``: millimetres (MRI, CT, PET, ultrasound, micro-CT) or micrometres (microscopy)
+SPACING_UNITS = ("mm", "um")
 
 
 class CardError(ValueError):
@@ -48,8 +50,12 @@ class WeightCard:
     command: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    spacing_unit: str = "mm"
 
     def __post_init__(self) -> None:
+        if self.spacing_unit not in SPACING_UNITS:
+            raise CardError(f"card {self.name!r}: unknown spacing_unit {self.spacing_unit!r}; "
+                            f"valid: {', '.join(SPACING_UNITS)}")
         if self.dims not in (2, 3):
             raise CardError(f"card {self.name!r}: dims must be 2 or 3, got {self.dims}")
         if self.normalisation not in NORMALISATIONS:
@@ -117,4 +123,4 @@ class WeightCard:
         """The short listing row (``synthzoo zoo list``)."""
         return {"name": self.name, "domain": self.domain, "task": self.task, "dims": self.dims,
                 "baseline": self.baseline, "sha256": self.sha256, "architecture": self.architecture,
-                "labels": list(self.label_names), "spacing": self.spacing}
+                "labels": list(self.label_names), "spacing": self.spacing, "spacing_unit": self.spacing_unit}

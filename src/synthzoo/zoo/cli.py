@@ -93,7 +93,7 @@ def predict_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
     overlap: float = typer.Option(0.25, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights."),
-    spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size (mm) overriding the file's; PNG/TIFF default to the model's."),
+    spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size in the model's unit (mm; um for microscopy models: see `synthzoo zoo info`) overriding the file's; PNG/TIFF default to the model's."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (it goes to stderr)."),
 ) -> None:
@@ -122,7 +122,7 @@ def train_cmd(
     model: str = typer.Option("unet", "--model", help="Architecture name (see `synthzoo zoo list`)."),
     dims: int = typer.Option(2, "--dims", help="2 or 3."),
     size: int = typer.Option(96, "--size", help="Training patch size per side (voxels)."),
-    spacing: float = typer.Option(2.0, "--spacing", help="Voxel size (mm) of the training anatomy."),
+    spacing: float = typer.Option(2.0, "--spacing", help="Voxel size of the training samples, in the generator's unit (mm; um for em and fluorescence)."),
     steps: int = typer.Option(1000, "--steps"),
     batch: int = typer.Option(8, "--batch"),
     lr: float = typer.Option(2e-3, "--lr", help="Initial learning rate (polynomial decay)."),

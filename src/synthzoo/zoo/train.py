@@ -288,6 +288,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
         name=name, architecture=cfg.model, arch_kwargs=dict(model.kwargs), task=cfg.task,
         domain=getattr(gen, "domain", cfg.generator), dims=cfg.dims, in_channels=1,
         label_names=tuple(gen.label_names), spacing=cfg.spacing, patch_size=(cfg.size,) * cfg.dims,
+        spacing_unit=getattr(gen, "spacing_unit", "mm"),
         normalisation="minmax", weights_file=wpath.name, sha256=sha256_file(wpath),
         license=cfg.license, baseline=cfg.baseline, generator=gen.config(),
         description=cfg.description,

@@ -167,6 +167,7 @@ class ElectronMicroscopy(Generator):
 
     name = "em"
     domain = "em"  # the domain of the em-cells test set
+    spacing_unit = "um"
     dims = (2, 3)
     description = ("Electron microscopy: Voronoi cells, dark membranes, organelles, "
                    "section blur, drift, noise")

@@ -202,6 +202,7 @@ class Fluorescence(Generator):
 
     name = "fluorescence"
     domain = "fluorescence"  # the domain of the fluorescence-nuclei test set
+    spacing_unit = "um"
     dims = (2, 3)
     description = ("Fluorescence nuclei (AnyStar): packed ellipsoids, z-elongated PSF, "
                    "shot + read noise")

@@ -142,6 +142,8 @@ class Generator(nn.Module):
     name: ClassVar[str] = ""
     domain: ClassVar[str] = ""
     dims: ClassVar[tuple[int, ...]] = (2, 3)
+    #: unit of ``spacing`` (and of the models trained on it): "mm", or "um" for microscopy
+    spacing_unit: ClassVar[str] = "mm"
     description: ClassVar[str] = ""
 
     def __init__(
