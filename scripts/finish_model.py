@@ -5,7 +5,8 @@
 For each run (the ``OUT`` of ``scripts/train_model.sh NAME OUT``):
 
 1. its weights and card are copied into ``src/synthzoo/zoo/weights/`` (a narrow baseline's
-   card gets ``training["contrast"]``: the test contrast it was trained on, ``--contrast``);
+   card gets ``training["contrast"]``: the test contrast it was trained on, ``--contrast``),
+   the weights stored in float16 (``scripts/halve_weights.py``);
 2. the models are run on the test set (``--testset``, default ``neuro-contrasts`` at its
    default size and cases, built under ``out/testsets``) with ``synthzoo.benchmarks.runner``
    into ``out/zoo-eval`` (resumable records; the classical baselines run beside them);
@@ -55,6 +56,9 @@ def bundle(run: Path, contrast: str | None) -> str:
     shutil.copyfile(run / card.weights_file, tmp)
     tmp.replace(BUNDLE / card.weights_file)
     card.save(BUNDLE / f"{card.name}.json")
+    from halve_weights import halve_card
+
+    print(halve_card(card.name))  # shipped in float16: half the size (see halve_weights.py)
     return card.name
 
 
