@@ -118,7 +118,8 @@ def test_defocus_cuts_sections_drops_objects_off_the_plane_and_keeps_their_light
         labels[0, 0][_disk((40, 120), 20, cx, 12)] = k
     image = (labels > 0).float()
     step = Defocus(bins_per_unit=10)
-    params = {"offset": torch.tensor([[0.0, 0.0, 0.8, 1.5]]), "spread": torch.tensor([2.0])}
+    params = {"offset": torch.tensor([[0.0, 0.0, 0.8, 1.5]]), "spread": torch.tensor([2.0]),
+              "fade": torch.tensor([1.0])}
     out = step.apply(State(labels, image), params=params)
     lab, img = out.labels[0, 0], out.image[0, 0]
     assert torch.equal(lab == 1, labels[0, 0] == 1) and torch.equal(img[:, :40], image[0, 0, :, :40])
@@ -156,7 +157,8 @@ def test_2d_samples_hold_unlabelled_out_of_focus_nuclei():
     target is background; with focus_depth 0 the target covers every nucleus's light."""
     g0 = create("fluorescence", focus_depth=0.0, photons=1e6, read_noise=0.0, background=0.0,
                 illumination=0.0, sigma_xy=0.5)
-    g = create("fluorescence", photons=1e6, read_noise=0.0, background=0.0, illumination=0.0, sigma_xy=0.5)
+    g = create("fluorescence", photons=1e6, read_noise=0.0, background=0.0, illumination=0.0, sigma_xy=0.5,
+               defocus_spread=3.0, defocus_fade=1.0)  # a widefield-like haze
     labels = g.default_labels(batch=4, size=48, dims=2, generator=torch.Generator().manual_seed(1))
     out = {}
     for name, gen in (("focus", g0), ("depth", g)):
@@ -170,3 +172,18 @@ def _far_from(labels, r):
     """Voxels more than ``r`` voxels from any foreground of ``labels (B, 1, H, W)``."""
     near = torch.nn.functional.max_pool2d((labels > 0).float(), 2 * r + 1, 1, r)
     return near == 0
+
+
+def test_defocus_fade_dims_without_blurring_when_spread_is_zero():
+    """spread 0 (a confocal-like PSF that does not widen off focus): an object at u=1 keeps its
+    shape in the image, dimmed by (1 + 1) ** -fade; its target is background."""
+    from synthzoo.generators.domains.fluorescence import Defocus
+
+    labels = torch.zeros((2, 1, 24, 24), dtype=torch.long)
+    labels[:, 0][:, _disk((24, 24), 12, 12, 6)] = 1
+    image = (labels > 0).float()
+    params = {"offset": torch.tensor([[0.0, 1.0], [0.0, 1.0]]), "spread": torch.tensor([0.0, 0.0]),
+              "fade": torch.tensor([1.0, 3.0])}
+    out = Defocus().apply(State(labels, image), params=params)
+    assert torch.allclose(out.image[0], image[0] * 0.5) and torch.allclose(out.image[1], image[1] / 8)
+    assert not bool(out.labels.any())

@@ -20,8 +20,9 @@ photons at intensity 1 LogUniform(5, 1000), read noise std U(0, 3) photons.  In 
 one plane of a 3D specimen (:class:`Defocus`): each nucleus lies at a focal offset up to
 ``focus_depth`` U(0, 2) times its half-height from the plane, so the plane cuts a smaller section
 of it (or misses it: background in the target), and its light reaches the plane blurred by
-``defocus_spread`` U(1, 4) voxels per unit offset and dimmed -- the out-of-focus nuclei a 2D
-model meets in every plane of a real stack.
+``defocus_spread`` U(0, 4) voxels per unit offset and dimmed by ``(1 + offset^2) **
+-defocus_fade``, ``defocus_fade`` U(1, 3) -- the out-of-focus nuclei a 2D model meets in every
+plane of a real stack, from a widefield microscope's haze to a confocal's dim but sharp caps.
 
 ``contrast="widefield"`` is the narrow baseline: the same labels and spatial augmentation, but
 one fixed widefield microscope (:data:`WIDEFIELD`: object brightness 0.6 +-10 % per nucleus,
@@ -45,7 +46,8 @@ from synthzoo.generators.engine.spatial import RandomSpatial
 #: PSF and noise option fixed, the object brightness 0.6 +- 10 % per nucleus.
 WIDEFIELD = {"object_mean": (0.54, 0.66), "object_std": 0.02, "heterogeneity": 0.15,
              "sigma_xy": 1.2, "z_ratio": 2.5, "background": 0.1, "background_std": 0.2,
-             "illumination": 0.1, "photons": 100.0, "read_noise": 1.5, "defocus_spread": 2.5}
+             "illumination": 0.1, "photons": 100.0, "read_noise": 1.5, "defocus_spread": 2.5,
+             "defocus_fade": 1.0}
 CONTRASTS = ("random", "widefield")
 
 
@@ -81,17 +83,21 @@ class Defocus(Step):
     object with ``u < 1`` in a section ``sqrt(1 - u^2)`` times its size (its target shrinks to
     that section: the voxels at least ``1 - sqrt(1 - u^2)`` of the object's inner depth from its
     border); an object with ``u >= 1`` is not in the plane (its target is background).  Every
-    object still sends light: its image is blurred by ``spread * u`` voxels (defocus) and dimmed
-    by ``1 / (1 + u^2)`` (its light spreads out of focus).  Offsets are applied in bins of
+    object still sends light: its image is blurred by ``spread * u`` voxels and dimmed by
+    ``(1 + u^2) ** -fade``, both drawn per sample: a widefield microscope spreads the light of
+    an object off focus over a growing disk (``spread`` > 0, ``fade`` about 1), a confocal one
+    mostly dims it (``spread`` near 0: a separable Gaussian PSF does not widen off focus;
+    ``fade`` up to 3).  Offsets are applied in bins of
     ``1 / bins_per_unit``.  Needs instance labels (each object its own label, 0 background), as
     :meth:`Fluorescence.default_labels` draws them.  In 3D it does nothing: the 3D PSF blurs
     the objects off each plane."""
 
-    def __init__(self, *, depth: SamplerLike = (0.0, 2.0), spread: SamplerLike = (1.0, 4.0),
-                 bins_per_unit: int = 4) -> None:
+    def __init__(self, *, depth: SamplerLike = (0.0, 2.0), spread: SamplerLike = (0.0, 4.0),
+                 fade: SamplerLike = (1.0, 3.0), bins_per_unit: int = 4) -> None:
         super().__init__()
         self.depth = as_sampler(depth, name="depth")
         self.spread = as_sampler(spread, name="spread")
+        self.fade = as_sampler(fade, name="fade")
         if bins_per_unit < 1:
             raise ValueError(f"bins_per_unit must be >= 1, got {bins_per_unit}")
         self.bins_per_unit = int(bins_per_unit)
@@ -101,7 +107,8 @@ class Defocus(Step):
         depth = self.depth.sample((B, 1), generator=generator).abs()
         u = torch.rand((B, K), generator=generator, device=generator.device) * depth
         u[:, 0] = 0.0  # background
-        return {"offset": u, "spread": self.spread.sample((B,), generator=generator).abs()}
+        return {"offset": u, "spread": self.spread.sample((B,), generator=generator).abs(),
+                "fade": self.fade.sample((B,), generator=generator).abs()}
 
     @staticmethod
     def inner_depth(labels: torch.Tensor) -> torch.Tensor:
@@ -138,7 +145,8 @@ class Defocus(Step):
             part = image * (bins == b)
             if ub > 0:
                 sigma = (params["spread"] * ub).view(B, 1).expand(B, 2)
-                part = blur(part, sigma) / (1 + ub**2)
+                dim = (1 + ub**2) ** -params["fade"].view(B, 1, 1, 1)
+                part = blur(part, sigma) * dim
             out = out + part
         return State(new_labels, out, state.spacing)
 
@@ -233,7 +241,8 @@ class Fluorescence(Generator):
         photons: SamplerLike = LogUniform(5.0, 1000.0),
         read_noise: SamplerLike = (0.0, 3.0),
         focus_depth: SamplerLike = (0.0, 2.0),
-        defocus_spread: SamplerLike = (1.0, 4.0),
+        defocus_spread: SamplerLike = (0.0, 4.0),
+        defocus_fade: SamplerLike = (1.0, 3.0),
         contrast: str = "random",
     ) -> None:
         if max_objects < 1:
@@ -245,13 +254,13 @@ class Fluorescence(Generator):
             object_mean, object_std, heterogeneity = w["object_mean"], w["object_std"], w["heterogeneity"]
             sigma_xy, z_ratio, photons, read_noise = w["sigma_xy"], w["z_ratio"], w["photons"], w["read_noise"]
             background, background_std, illumination = w["background"], w["background_std"], w["illumination"]
-            defocus_spread = w["defocus_spread"]
+            defocus_spread, defocus_fade = w["defocus_spread"], w["defocus_fade"]
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=0.02,
                           svf_std=svf_std, svf_scale=1 / 16),
             GaussianMixture(means=object_mean, stds=object_std, zero_background=True),
             BiasField(std=heterogeneity, scale=heterogeneity_scale),
-            Defocus(depth=focus_depth, spread=defocus_spread),
+            Defocus(depth=focus_depth, spread=defocus_spread, fade=defocus_fade),
             PSF(sigma_xy=sigma_xy, z_ratio=z_ratio),
             Background(level=background, std=background_std),
             BiasField(std=illumination, scale=0.05),
