@@ -7,6 +7,7 @@ scripts/mutation.sh; expected values are worked out by hand or with the format's
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,6 +227,25 @@ def test_nifti_probabilities_put_the_classes_last(tmp_path):
     np.testing.assert_allclose(out.get_fdata()[:, :, 0], np.moveaxis(p2, 0, -1), rtol=1e-6)
 
 
+def test_nifti_output_named_without_extension(tmp_path):
+    import nibabel as nib
+
+    ref = read_image(_nifti(tmp_path / "in.nii.gz", np.ones((4, 5, 2), np.float32), zooms=(0.5, 0.75, 2.5))[0])
+    labels = np.ones((4, 5, 2), int)
+    out = nib.Nifti1Image.from_bytes(write_like(tmp_path / "labels", labels, ref).read_bytes())
+    np.testing.assert_array_equal(np.asarray(out.dataobj), labels)
+    np.testing.assert_allclose(out.affine, ref.meta["affine"])
+    probs = np.full((2, 4, 5, 2), 0.5, np.float32)
+    out = nib.Nifti1Image.from_bytes(write_like(tmp_path / "p", probs, ref, kind="probabilities").read_bytes())
+    assert out.shape == (4, 5, 2, 2) and out.get_data_dtype() == np.float32
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nii.gz", "labels", "p"]
+    # .nii is plain, .nii.gz compressed; both load by name
+    for name, magic in [("o.nii", b"\x5c\x01\x00\x00"), ("o.nii.gz", b"\x1f\x8b")]:
+        path = write_like(tmp_path / name, labels, ref)
+        assert path.read_bytes().startswith(magic), name  # sizeof_hdr 348, or the gzip magic
+        np.testing.assert_array_equal(np.asarray(nib.load(str(path)).dataobj), labels)
+
+
 @pytest.mark.parametrize("spacing,zooms", [(None, (1.0, 1.0, 1.0)), ((0.5, 0.7), (0.5, 0.7, 1.0)),
                                            ((0.5, 0.75, 2.5), (0.5, 0.75, 2.5))])
 def test_nifti_from_another_format_gets_the_voxel_size_as_affine(tmp_path, spacing, zooms):
@@ -398,7 +418,7 @@ def test_dicom_label_map_is_a_new_16_bit_grey_instance_of_the_input(tmp_path):
         assert ds.pixel_array.dtype == np.uint16
         assert ds.PatientName == "Phantom^Test" and ds.Modality == "MR"
         assert ds.SOPInstanceUID not in (sop, "") and ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
-        assert ds.SeriesInstanceUID != before.SeriesInstanceUID
+        assert ds.SeriesInstanceUID.is_valid and ds.SeriesInstanceUID != before.SeriesInstanceUID
         assert ds.SeriesDescription == "synthzoo label map"
         assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
         assert (ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation) == (4, 5, 1, "MONOCHROME2")
@@ -575,6 +595,8 @@ def test_writer_errors_name_the_output_not_the_temporary(tmp_path, monkeypatch):
         write(tmp_path / "missing" / ".o.partial.png")
     write(tmp_path / "t.png")
     np.testing.assert_array_equal(_pil(tmp_path / "t.png")[1], LABELS)
+    io.writer(tmp_path / "o.zarr", LABELS, ref)(tmp_path / "t.zarr")  # labels unless told
+    assert io.is_output_store(tmp_path / "t.zarr", "labels")
 
     def refuse(path, array, ref, kind):
         raise ImageFileError("as the writer says")
@@ -599,9 +621,12 @@ def test_write_like_follows_the_output_policy(tmp_path, monkeypatch):
     np.testing.assert_array_equal(_pil(tmp_path / "o.png")[1], LABELS)
     write_like(tmp_path / "o.png", LABELS * 2, ref, overwrite=True)
     np.testing.assert_array_equal(_pil(tmp_path / "o.png")[1], LABELS * 2)
-    # an image that was not read from a file has no input to protect
+    # an image that was not read from a file has no input to protect, even the current folder
     free = Image(np.zeros((4, 5), np.float32), "png")
-    assert write_like(tmp_path / "f.png", LABELS, free) == tmp_path / "f.png"
+    assert (free.spacing, free.meta, free.path) == (None, {}, None)
+    monkeypatch.chdir(tmp_path)
+    assert write_like("f.png", LABELS, free) == Path("f.png")
+    np.testing.assert_array_equal(_pil(tmp_path / "f.png")[1], LABELS)
 
     def half(path, array, ref, kind):
         path.write_bytes(b"half a file")
@@ -623,3 +648,24 @@ def test_tiff_output_with_three_on_the_last_axis_is_grey_not_rgb(tmp_path):
     with tifffile.TiffFile(path) as tif:
         assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.MINISBLACK
         np.testing.assert_array_equal(tif.asarray(), vol)
+
+
+def test_dicom_label_map_has_complete_file_meta_even_if_the_input_had_not(tmp_path):
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()  # only the transfer syntax: no class or instance UID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(tmp_path / "in.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+    ds.Rows, ds.Columns = LABELS.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.PixelData = LABELS.astype(np.uint16).tobytes()
+    pydicom.dcmwrite(str(tmp_path / "in.dcm"), ds, enforce_file_format=False)
+    assert "MediaStorageSOPClassUID" not in pydicom.dcmread(str(tmp_path / "in.dcm")).file_meta
+    out = pydicom.dcmread(str(write_like(tmp_path / "o.dcm", LABELS, read_image(tmp_path / "in.dcm"))))
+    assert out.file_meta.MediaStorageSOPClassUID == SecondaryCaptureImageStorage
+    assert out.file_meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID != ds.SOPInstanceUID
+    assert "FileMetaInformationVersion" in out.file_meta

@@ -82,6 +82,15 @@ def test_normalise_zscore_even_a_small_spread():
     assert np.array_equal(P.normalise(np.full(4, 5.0), "zscore"), np.zeros(4))
 
 
+def test_normalise_tiny_intensities_too_only_a_flat_image_is_left_at_zero():
+    # an image in small physical units (say 1e-8) is still normalised; the guard against a
+    # zero spread (1e-8) only applies to a spread below it
+    x = np.array([0.0, 0.75e-8, 1.5e-8], np.float32)  # range 1.5e-8
+    np.testing.assert_allclose(P.normalise(x, "minmax"), [0, 0.5, 1], rtol=1e-5)
+    x = np.array([0.0, 3e-8], np.float32)  # standard deviation 1.5e-8
+    np.testing.assert_allclose(P.normalise(x, "zscore"), [-1, 1], rtol=1e-5)
+
+
 def test_normalise_percentile_clips_the_outer_half_percent():
     # 0..200: the 0.5th percentile is 1 and the 99.5th is 199 (linear interpolation)
     x = np.arange(201.0)
@@ -95,11 +104,14 @@ def test_normalise_percentile_clips_the_outer_half_percent():
 def test_resize_is_linear_with_half_pixel_centres_and_a_no_op_at_the_same_size():
     x = torch.tensor([[[[0.0, 1.0]]]])
     up = P._resize(x, (1, 4))
-    torch.testing.assert_close(up, torch.tensor([[[[0.0, 0.25, 0.75, 1.0]]]]))
+    assert up.shape == (1, 1, 1, 4)
+    np.testing.assert_allclose(up.numpy().ravel(), [0.0, 0.25, 0.75, 1.0], atol=1e-6)
     assert P._resize(x, [1, 2]) is x
     v = torch.zeros(1, 1, 1, 1, 2)
     v[..., 1] = 1
-    torch.testing.assert_close(P._resize(v, (1, 1, 4)), torch.tensor([0.0, 0.25, 0.75, 1.0]).reshape(1, 1, 1, 1, 4))
+    up = P._resize(v, (1, 1, 4))
+    assert up.shape == (1, 1, 1, 1, 4)
+    np.testing.assert_allclose(up.numpy().ravel(), [0.0, 0.25, 0.75, 1.0], atol=1e-6)
 
 
 class Coords(torch.nn.Module):
@@ -124,7 +136,7 @@ def test_whole_pads_centred_to_the_patch_and_divisor_and_crops_back():
     # rows: max(5, 8) = 8 -> 9 (multiple of 3), offset 2; columns: 7 -> 9, offset 1
     expected_in = torch.zeros(1, 1, 9, 9)
     expected_in[..., 2:7, 1:8] = 1
-    torch.testing.assert_close(m.inputs[0], expected_in)
+    np.testing.assert_array_equal(m.inputs[0].numpy(), expected_in.numpy())
     i, j = np.mgrid[:5, :7]
     p1 = 1 / (1 + np.exp(-(0.3 * (i + 2) + 0.2 * (j + 1))))
     assert p.shape == (1, 2, 5, 7)
@@ -186,6 +198,25 @@ def test_predict_array_3d_model_on_a_volume():
     np.testing.assert_allclose(out, voxel_probs(img), atol=1e-5)
 
 
+def test_predict_array_moves_the_model_and_image_to_the_given_device():
+    class Where(Voxel):
+        def __init__(self):
+            super().__init__()
+            self.moved, self.devices = [], []
+
+        def to(self, *args, **kw):
+            self.moved.append(args)
+            return super().to(*args, **kw)
+
+        def forward(self, x):
+            self.devices.append(x.device)
+            return super().forward(x)
+
+    m = Where()
+    P.predict_array(m, make_card(patch=(4, 4)), np.zeros((4, 4), np.float32), device="cpu")
+    assert m.moved == [(torch.device("cpu"),)] and m.devices == [torch.device("cpu")]
+
+
 @pytest.mark.parametrize("spacing,grid", [(None, (20, 24)), ((1.0, 4.0), (10, 48)), ((6.0, 0.5), (60, 6)),
                                           ((0.1, 0.02), (1, 1))])
 def test_predict_array_segments_on_the_cards_grid_and_returns_the_inputs(spacing, grid):
@@ -205,7 +236,7 @@ def test_predict_array_resamples_linearly_there_and_back():
     m = Voxel()
     out = P.predict_array(m, make_card(patch=(1, 1)), img, spacing=(1.0, 0.5), mode="whole")
     # 4 columns at 0.5 mm -> 2 at 1 mm: the mean of each pair (half-pixel centres)
-    torch.testing.assert_close(m.inputs[0], torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]]))
+    np.testing.assert_allclose(m.inputs[0].numpy(), [[[[0.0, 1.0], [0.0, 1.0]]]], atol=1e-6)
     p = voxel_probs(np.array([0.0, 1.0]))  # per column of the 2-column grid, then back up
     back = np.stack([p[:, 0], 0.75 * p[:, 0] + 0.25 * p[:, 1], 0.25 * p[:, 0] + 0.75 * p[:, 1], p[:, 1]], -1)
     np.testing.assert_allclose(out[:, 0], back, atol=1e-5)
@@ -595,3 +626,25 @@ def test_predict_file_checks_both_outputs_under_the_output_policy(toy, tmp_path)
                                           r"probabilities store"):
         P.predict_file("toy", src, tmp_path / "x.png", probabilities=tmp_path / "o.zarr", overwrite=True)
     assert len(toy.calls) == 2
+
+
+def test_predict_file_writes_a_name_without_extension_in_the_inputs_format(toy, tmp_path):
+    src = _png(tmp_path / "in.png", _ramp())
+    (out,) = P.predict_file("toy", src, tmp_path / "labels")
+    with open(out, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_file_outputs_without_extension_take_the_inputs_format(toy, tmp_path):
+    import nibabel as nib
+    import zarr
+
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 2), np.float32), np.eye(4)), str(tmp_path / "in.nii.gz"))
+    out, prob = P.predict_file("toy", tmp_path / "in.nii.gz", tmp_path / "labels", probabilities=tmp_path / "probs")
+    assert nib.Nifti1Image.from_bytes(out.read_bytes()).shape == (8, 8, 2)
+    assert nib.Nifti1Image.from_bytes(prob.read_bytes()).shape == (8, 8, 2, 3)
+    # a Zarr input: the output is a store, replaced as a previous output with overwrite
+    z = _zarr(tmp_path / "in.zarr", _ramp())
+    (seg,) = P.predict_file("toy", z, tmp_path / "seg")
+    P.predict_file("toy", z, seg, overwrite=True)
+    assert zarr.open_array(str(seg), mode="r").attrs["kind"] == "labels"

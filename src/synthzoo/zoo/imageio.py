@@ -272,7 +272,10 @@ def _write_nifti(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     out = nib.Nifti1Image(data, affine, header=header.copy() if header is not None else None)
     out.set_data_dtype(data.dtype)
     out.header.set_slope_inter(1.0, 0.0)
-    nib.save(out, str(path))
+    if path.name.lower().endswith(".nii.gz"):
+        nib.save(out, str(path))
+    else:  # .nii, or a name without extension (the input's format), which nib.save refuses
+        path.write_bytes(out.to_bytes())
 
 
 def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
