@@ -41,8 +41,8 @@ declare -A MAP=(
   [metrics.py]="tests/test_metrics.py tests/test_metrics_mutants.py"
   [benchmarks/records.py]="tests/benchmarks/test_bench_records.py -k 'not sigkill' tests/benchmarks/test_records_mutants.py"
   [datasets/store.py]="tests/datasets/test_datasets_chunks.py tests/datasets/test_datasets_corruption.py tests/datasets/test_datasets_integrity.py tests/datasets/test_datasets_store.py"
-  [zoo/predict.py]="tests/zoo/test_zoo_regressions.py tests/zoo/test_zoo_predict.py"
-  [zoo/imageio.py]="tests/test_io.py tests/zoo/test_zoo_regressions.py tests/zoo/test_zoo_predict.py tests/zoo/test_zoo_outputs.py"
+  [zoo/predict.py]="tests/zoo/test_predict_mutants.py"
+  [zoo/imageio.py]="tests/zoo/test_imageio_mutants.py"
 )
 # largest first, so that the workers finish together
 ORDER=(datasets/store.py benchmarks/records.py zoo/predict.py zoo/imageio.py metrics.py _fetch.py

@@ -10,6 +10,7 @@ writer needs to write a label map with the same geometry.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,9 @@ def is_output_store(path: str | Path, kind: str = "labels") -> bool:
         d = json.loads(meta.read_text())
     except (OSError, ValueError):
         return False
-    attrs = d.get("attributes", {}) if isinstance(d, dict) else {}
+    if not isinstance(d, dict) or not isinstance(d.get("attributes"), dict):
+        return False
+    attrs = d["attributes"]
     return d.get("node_type") == "array" and attrs.get("kind") == kind and attrs.get("written_by") == WRITTEN_BY
 
 
@@ -253,8 +256,9 @@ def _write_nifti(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     import nibabel as nib
 
     affine = ref.meta.get("affine")
-    if affine is None:
-        affine = np.diag([*(ref.spacing or (1.0,) * array.ndim)] + [1.0] * (4 - min(3, array.ndim)))[:4, :4]
+    if affine is None:  # the input's voxel size on the spatial axes, whatever the array holds
+        zooms = [float(s) for s in ref.spacing or ()][:3]
+        affine = np.diag(zooms + [1.0] * (4 - len(zooms)))
     if kind == "probabilities":
         data = np.moveaxis(array.astype(np.float32), 0, -1)
         if ref.data.ndim == 2:
@@ -268,14 +272,17 @@ def _write_nifti(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     out = nib.Nifti1Image(data, affine, header=header.copy() if header is not None else None)
     out.set_data_dtype(data.dtype)
     out.header.set_slope_inter(1.0, 0.0)
-    nib.save(out, str(path))
+    if path.name.lower().endswith(".nii.gz"):
+        nib.save(out, str(path))
+    else:  # .nii, or a name without extension (the input's format), which nib.save refuses
+        path.write_bytes(out.to_bytes())
 
 
 def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     import tifffile
 
     data = array.astype(np.float32) if kind == "probabilities" else array.astype(_label_dtype(array))
-    tifffile.imwrite(str(path), data)
+    tifffile.imwrite(str(path), data, photometric="minisblack")  # never RGB, whatever the last axis
 
 
 def _write_png(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
@@ -288,7 +295,7 @@ def _write_dicom(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     import pydicom
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    ds = ref.meta["dataset"].copy()
+    ds = copy.deepcopy(ref.meta["dataset"])  # a shallow copy shares its elements and file meta
     data = array.astype(np.uint16)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPInstanceUID = generate_uid()

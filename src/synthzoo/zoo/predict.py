@@ -27,7 +27,8 @@ def normalise(image: np.ndarray, how: str) -> np.ndarray:
     if how == "zscore":
         return (x - x.mean()) / max(float(x.std()), 1e-8)
     lo, hi = (np.percentile(x, (0.5, 99.5)) if how == "percentile" else (x.min(), x.max()))
-    return np.clip((x - lo) / max(float(hi - lo), 1e-8), 0.0, 1.0)
+    lo, hi = float(lo), float(hi)  # NumPy's percentiles are float64; the result stays float32
+    return np.clip((x - lo) / max(hi - lo, 1e-8), 0.0, 1.0)
 
 
 def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
