@@ -67,7 +67,7 @@ def test_density_controls_object_count():
 
 def test_instance_and_binary_targets():
     g = torch.Generator().manual_seed(0)
-    inst = create("fluorescence", instances=True, out_size=48, focus_depth=0.0)  # every nucleus in the plane
+    inst = create("fluorescence", instances=True, out_size=48)
     labels = inst.default_labels(batch=1, size=48, dims=2, generator=g)
     ids = labels.unique()
     assert torch.equal(ids, torch.arange(ids.numel()))  # 0 and instances 1..N
@@ -153,12 +153,17 @@ def test_defocus_borders_between_touching_objects_and_3d():
 
 
 def test_2d_samples_hold_unlabelled_out_of_focus_nuclei():
-    """With the default focus depth, some 2D planes show light (blurred nuclei) where the
-    target is background; with focus_depth 0 the target covers every nucleus's light."""
+    """With a focus depth, some 2D planes show light (blurred nuclei) where the target is
+    background; with focus_depth 0 (the default: no Defocus step) the target covers every
+    nucleus's light."""
     g0 = create("fluorescence", focus_depth=0.0, photons=1e6, read_noise=0.0, background=0.0,
                 illumination=0.0, sigma_xy=0.5)
     g = create("fluorescence", photons=1e6, read_noise=0.0, background=0.0, illumination=0.0, sigma_xy=0.5,
-               defocus_spread=3.0, defocus_fade=1.0)  # a widefield-like haze
+               focus_depth=(0.0, 2.0), defocus_spread=3.0, defocus_fade=1.0)  # a widefield-like haze
+    from synthzoo.generators.domains.fluorescence import Defocus
+
+    assert not any(isinstance(s, Defocus) for s in create("fluorescence").steps)
+    assert any(isinstance(s, Defocus) for s in g.steps)
     labels = g.default_labels(batch=4, size=48, dims=2, generator=torch.Generator().manual_seed(1))
     out = {}
     for name, gen in (("focus", g0), ("depth", g)):
