@@ -40,7 +40,7 @@ declare -A MAP=(
   [zoo/weights.py]="tests/zoo/test_zoo_weights.py tests/zoo/test_weights_mutants.py"
   [metrics.py]="tests/test_metrics.py tests/test_metrics_mutants.py"
   [benchmarks/records.py]="tests/benchmarks/test_bench_records.py -k 'not sigkill' tests/benchmarks/test_records_mutants.py"
-  [datasets/store.py]="tests/datasets/test_datasets_chunks.py tests/datasets/test_datasets_corruption.py tests/datasets/test_datasets_integrity.py tests/datasets/test_datasets_store.py"
+  [datasets/store.py]="tests/datasets/test_store_mutants.py"
   [zoo/predict.py]="tests/zoo/test_predict_mutants.py"
   [zoo/imageio.py]="tests/zoo/test_imageio_mutants.py"
 )

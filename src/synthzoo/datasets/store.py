@@ -214,10 +214,12 @@ def _is_store_of(path: Path, name: str, *, complete: bool = True) -> bool:
         d = json.loads((path / "zarr.json").read_text())
     except (OSError, ValueError):
         return not complete and path.is_dir() and not any(path.iterdir())
-    attrs = d.get("attributes", {}) if isinstance(d, dict) else {}
-    card = attrs.get("card") if isinstance(attrs, dict) else None
-    if d.get("node_type") != "group":
+    if not isinstance(d, dict) or d.get("node_type") != "group":
         return False
+    attrs = d.get("attributes", {})
+    if not isinstance(attrs, dict):
+        return False
+    card = attrs.get("card")
     if isinstance(card, dict):
         return card.get("name") == name
     return not complete and (not attrs or "build" in attrs)
@@ -463,7 +465,7 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
         attrs = dict(grp.attrs)
     except Exception as exc:
         raise DatasetError(f"{path}: not a readable Zarr group: {exc}") from exc
-    if not attrs.get("complete") or "card" not in attrs:
+    if not attrs.get("complete") or not isinstance(attrs.get("card"), dict):
         raise DatasetError(f"{path}: store is not marked complete or has no card; rebuild it")
     card = TestSetCard.from_json(attrs["card"], where=f"{path}")
     meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else None
@@ -481,10 +483,13 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
     cases: dict[str, Case] = {}
     for cname, arrays in manifest["cases"].items():
         where = f"{name}/{cname}"
-        if cname not in grp:
-            raise DatasetError(f"{where}: case group missing from {path}")
-        g = grp[cname]
-        cattrs = dict(g.attrs)
+        try:
+            g = grp[cname]
+            cattrs = dict(g.attrs)
+        except KeyError:
+            raise DatasetError(f"{where}: case group missing from {path}") from None
+        except Exception as exc:
+            raise DatasetError(f"{where}: case group unreadable: {_one_line(exc)}; rebuild the store (--force)") from exc
         missing = [k for k in REQUIRED_ATTRS if k not in cattrs]
         if missing:
             raise DatasetError(f"{where}: case attributes missing: {', '.join(missing)} "
@@ -592,12 +597,12 @@ def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
     except Exception as exc:
         problems.append(f"{path}: not a readable Zarr group: {_one_line(exc)}")
         grp, attrs = None, {}
+    card = attrs.get("card") if isinstance(attrs.get("card"), dict) else {}
     if grp is not None:
         if not attrs.get("complete"):
             problems.append(f"{name}: store is not marked complete")
         try:
-            TestSetCard.from_json(attrs.get("card") if isinstance(attrs.get("card"), dict) else {},
-                                  where=f"{name}/card")
+            TestSetCard.from_json(card, where=f"{name}/card")
         except Exception as exc:
             problems.append(" ".join(str(exc).split()) if isinstance(exc, DatasetError)
                             else f"{name}/card: unreadable: {_one_line(exc)}")
@@ -609,7 +614,7 @@ def verify(name: str, root: str | Path | None = None) -> dict[str, Any]:
                         f"the card and case attributes cannot be verified; rebuild with --force")
         meta = None
     elif grp is not None:
-        problems += diff_fields(f"{name}/card", "field", attrs.get("card") or {}, meta.get("card", {}))
+        problems += diff_fields(f"{name}/card", "field", card, meta.get("card", {}))
         if canonical_sha256(attrs.get("build")) != meta.get("build"):
             problems.append(f"{name}: build settings do not match the manifest (now {_short(attrs.get('build'))})")
     listed = manifest["cases"]
