@@ -68,4 +68,8 @@ def test_a_test_set_of_its_domain_has_its_labels(name):
     from synthzoo.generators import get_generator
 
     assert {b.spacing_unit for b in same} == {card.spacing_unit}, name
-    assert get_generator(card.generator["generator"]).spacing_unit == card.spacing_unit, name
+    from synthzoo.generators import GENERATORS
+
+    gen = card.generator.get("generator")  # a plugin's card may name no (registered) generator
+    if gen in GENERATORS.names():
+        assert get_generator(gen).spacing_unit == card.spacing_unit, name
