@@ -147,3 +147,42 @@ def test_gaussian_mixture_groups_share_intensities_in_grouped_samples():
     assert not (never["means"][:, 0, 1] == never["means"][:, 0, 2]).any()
     with pytest.raises(ValueError, match="p_grouped > 0 needs groups"):
         GaussianMixture(p_grouped=0.3)
+
+
+def test_gaussian_mixture_separation_keeps_separated_groups_apart_in_any_order():
+    groups = [0, 1, 1, 2, 2, 3]
+    geom6 = Geometry(2000, (4, 4), 6, torch.device("cpu"), (1.0, 1.0))
+    gm = GaussianMixture(means=(25.0, 225.0), groups=groups, p_grouped=1.0, separate=[1, 2, 3], separation=30.0)
+    m = gm.sample_params(geom6, generator=torch.Generator().manual_seed(0))["means"][:, 0]
+    tissue = m[:, [1, 3, 5]]  # one class of each separated group
+    gaps = (tissue[:, :, None] - tissue[:, None, :]).abs() + 1e9 * torch.eye(3)
+    assert gaps.amin() >= 30.0 - 1e-3
+    assert tissue.amin() >= 25.0 and tissue.amax() <= 225.0
+    assert (m[:, 1] == m[:, 2]).all() and (m[:, 3] == m[:, 4]).all()  # groups still shared
+    # every one of the 6 orders of the three tissues is drawn, each about equally often
+    order = tissue.argsort(dim=1)
+    codes = order[:, 0] * 9 + order[:, 1] * 3 + order[:, 2]
+    counts = torch.bincount(codes, minlength=27)[codes.unique()]
+    assert len(counts) == 6 and counts.min() > 2000 / 6 * 0.8
+    # a tissue spreads over the whole range (uniform over the allowed configurations)
+    assert tissue[:, 0].amin() < 35 and tissue[:, 0].amax() > 215
+    # without separation about a third of such draws has a pair closer than 30
+    free = GaussianMixture(groups=groups, p_grouped=1.0).sample_params(geom6, generator=torch.Generator().manual_seed(0))
+    t = free["means"][:, 0, [1, 3, 5]]
+    close = ((t[:, :, None] - t[:, None, :]).abs() + 1e9 * torch.eye(3)).amin(dim=(1, 2)) < 30
+    assert close.float().mean() > 0.3
+    with pytest.raises(ValueError, match="do not fit"):
+        GaussianMixture(means=(0.0, 50.0), separate=[0, 1, 2], separation=30.0)
+    with pytest.raises(ValueError, match="uniform range"):
+        GaussianMixture(means=100.0, separate=[0, 1], separation=10.0)
+    with pytest.raises(ValueError, match="separation must be >= 0"):
+        GaussianMixture(separation=-1.0)
+
+
+def test_neuro_mri_separation_applies_to_csf_gm_wm():
+    from synthzoo.generators import create
+
+    gen = create("neuro-mri", spacing=1.5, p_grouped=1.0, separation=40.0)
+    gm = next(s for s in gen.steps if isinstance(s, GaussianMixture))
+    assert len(gm.separate) == 3 and gm.separation == 40.0
+    assert create("neuro-mri", spacing=1.5).steps[1].separation == 0.0  # off by default

@@ -12,7 +12,8 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   (held-out subjects 16-20 are never read).  Every one of the 54 labels -- brain structures,
   skull, scalp, eyes, soft tissue -- gets its own random intensity, so a network learns to
   ignore the head (with probability ``p_grouped`` per sample, labels of one physical tissue
-  share an intensity instead, a tissue-consistent contrast as scanners give).  The target comes from the source's look-up table ``target=``: ``tissue``
+  share an intensity instead, a tissue-consistent contrast as scanners give; ``separation``
+  > 0 then keeps the CSF, GM and WM means at least that far apart, in any order).  The target comes from the source's look-up table ``target=``: ``tissue``
   (background, CSF, GM, WM; deep grey structures count as GM, ventricles as CSF) or ``brain``
   (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).
 * ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
@@ -63,6 +64,7 @@ class NeuroMRI(Generator):
         means: SamplerLike = (25.0, 225.0),
         stds: SamplerLike = (5.0, 25.0),
         p_grouped: float = 0.5,
+        separation: float = 0.0,
         rotation: SamplerLike = 15.0,
         scaling: SamplerLike = (0.8, 1.2),
         shear: SamplerLike = 0.012,
@@ -94,8 +96,11 @@ class NeuroMRI(Generator):
         if contrast == "random":
             kinds = sorted(set(physical))
             groups = [kinds.index(p) for p in physical] if len(physical) == n_labels else None
+            brain = [kinds.index(k) for k in ("csf", "gray_matter", "white_matter") if k in kinds]
             intensity = GaussianMixture(means=means, stds=stds, groups=groups,
-                                        p_grouped=p_grouped if groups else 0.0)
+                                        p_grouped=p_grouped if groups else 0.0,
+                                        separate=brain if groups else (),
+                                        separation=separation if groups else 0.0)
         else:
             if len(physical) != n_labels:
                 raise ValueError(f"contrast {contrast!r} needs the physical tissue of every label; "

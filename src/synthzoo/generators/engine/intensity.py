@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.generators.engine.base import Geometry, Params, State, Step, draw_seed, seeded
-from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
+from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, Uniform, as_sampler
 from synthzoo.generators.engine.separable import apply_along, blur_matrix, gaussian_kernel1d, interp_matrix
 
 
@@ -90,12 +90,19 @@ class GaussianMixture(Step):
     with ``p_grouped`` > 0: with that probability per sample, the classes of a group share
     one mean and std (a contrast consistent per tissue, as real scanners give); otherwise
     every class draws its own.
+
+    ``separate`` (class indices; with ``groups``, the index of each group's representative
+    class, i.e. the group index) with ``separation`` > 0: their means are drawn uniformly among
+    the configurations whose pairwise distances are all >= ``separation`` (``means`` must then be
+    a uniform range).  Tissues a network must tell apart are then never of equal brightness, a
+    sample that no network could label; any order of the tissues is still drawn.
     """
 
     def __init__(self, *, means: SamplerLike = (25.0, 225.0), stds: SamplerLike = (5.0, 25.0),
                  classes: Sequence[int] | None = None, channels: int = 1,
                  zero_background: bool = False, groups: Sequence[int] | None = None,
-                 p_grouped: float = 0.0) -> None:
+                 p_grouped: float = 0.0, separate: Sequence[int] = (),
+                 separation: float = 0.0) -> None:
         super().__init__()
         self.means = as_sampler(means, name="means")
         self.stds = as_sampler(stds, name="stds")
@@ -108,6 +115,17 @@ class GaussianMixture(Step):
             raise ValueError("p_grouped > 0 needs groups (one group index per class)")
         self.groups = None if groups is None else [int(c) for c in groups]
         self.p_grouped = float(p_grouped)
+        self.separate = [int(c) for c in separate]
+        self.separation = float(separation)
+        if self.separation < 0:
+            raise ValueError(f"separation must be >= 0, got {separation}")
+        if self.separation > 0 and len(self.separate) > 1:
+            if not isinstance(self.means, Uniform):
+                raise ValueError("separation needs means drawn from a uniform range (low, high)")
+            span = self.means.high - self.means.low
+            if (len(self.separate) - 1) * self.separation > span:
+                raise ValueError(f"{len(self.separate)} means {self.separation} apart do not fit in "
+                                 f"[{self.means.low}, {self.means.high}]")
 
     def _n_classes(self, n_labels: int) -> int:
         if self.classes is None:
@@ -121,6 +139,8 @@ class GaussianMixture(Step):
         shape = (geom.batch, self.channels, K)
         means = self.means.sample(shape, generator=generator)
         stds = self.stds.sample(shape, generator=generator).abs()
+        if self.separation > 0 and len(self.separate) > 1:
+            means = self._separated(means, K, generator)
         if self.groups is not None and self.p_grouped > 0:
             if len(self.groups) < K:
                 raise ValueError(f"groups maps {len(self.groups)} classes, need {K}")
@@ -132,6 +152,23 @@ class GaussianMixture(Step):
             means[..., 0] = 0
             stds[..., 0] = 0
         return {"means": means, "stds": stds, "seed": draw_seed(generator)}
+
+    def _separated(self, means: torch.Tensor, K: int, generator: torch.Generator) -> torch.Tensor:
+        """``means`` with the ``separate`` classes redrawn >= ``separation`` apart: n values
+        uniform in [low, high - (n - 1) d], sorted, the i-th raised by i d (uniform over the
+        allowed configurations), then given to the classes in a random order."""
+        idx = [c for c in self.separate if c < K]
+        n, d = len(idx), self.separation
+        if n < 2:
+            return means
+        B, C = means.shape[:2]
+        lo, hi = self.means.low, self.means.high - (n - 1) * d
+        u = lo + (hi - lo) * torch.rand((B, C, n), generator=generator, device=generator.device)
+        u = u.sort(dim=-1).values + d * torch.arange(n, device=u.device, dtype=u.dtype)
+        order = torch.rand((B, C, n), generator=generator, device=generator.device).argsort(dim=-1)
+        out = means.clone()
+        out[..., idx] = torch.gather(u, 2, order)
+        return out
 
     def apply(self, state: State, /, *, params: Params) -> State:
         labels = state.labels
