@@ -160,3 +160,61 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     assert pred.shape == img.shape and np.array_equal(pred, (img > 0.5).astype(np.uint8))
     with pytest.raises(BenchmarkError, match="'zyx' for 2D models; case has 'zyx'"):
         runner._zoo_predict(None, SimpleNamespace(dims=3), case, "cpu")
+
+
+def test_a_model_of_an_extra_target_is_scored_on_that_array_and_tabled_apart(root, tmp_path, monkeypatch):
+    """A brain-extraction model (labels background, brain) is scored on the cases' ``brain``
+    mask of neuro-contrasts, not on its tissue labels; its records pass the submission check
+    and the board gives it a table of its own."""
+    import numpy as np
+
+    import synthzoo.datasets as ds
+    from synthzoo.leaderboard import submissions, tables
+
+    toy = runner.BenchModel("toy-brain", "zoo", "a" * 64, "neuro-mri", ("background", "brain"))
+    otsu = runner.resolve_models(["multi-otsu"])
+    monkeypatch.setattr(runner, "resolve_models", lambda names=None: [toy, *otsu])
+    monkeypatch.setitem(runner._CACHE, ("zoo", toy.name, toy.version), (None, None))
+    real = runner.predict_case
+
+    def predict(bm, case, ctx, device):
+        if bm.name != toy.name:
+            return real(bm, case, ctx, device)
+        brain = np.asarray(case.brain).copy()
+        brain[: brain.shape[0] // 2] = 0  # half the brain missed: Dice 2/3 of a symmetric head
+        return brain, None
+
+    monkeypatch.setattr(runner, "predict_case", predict)
+    out = tmp_path / "bench"
+    s = run(None, ["neuro-contrasts", "fluorescence-nuclei"], root, out, quick=True, progress=False)
+    records = read_records(out / "records.jsonl")
+    mine = [r for r in records if r["model"] == toy.name]
+    assert {r["testset"] for r in mine} == {"neuro-contrasts"}  # no brain array elsewhere
+    assert len(mine) == 9 * 2 and s["runs"] == 9 + 9 + 3
+    assert [(r["label"], r["label_index"], r["foreground"]) for r in mine[:2]] == [
+        ("background", 0, False), ("brain", 1, True)]
+    ts = ds.open("neuro-contrasts", root / "quick")
+    for r in mine[1::2]:
+        truth = np.asarray(ts[r["case"]].brain) != 0
+        half = truth.copy()
+        half[: truth.shape[0] // 2] = False
+        assert r["n_truth"] == truth.sum() and r["n_pred"] == half.sum()
+        assert r["dice"] == pytest.approx(2 * half.sum() / (truth.sum() + half.sum()), abs=1e-9)
+    tissue = [r for r in records if r["model"] == "multi-otsu" and r["testset"] == "neuro-contrasts"]
+    assert {r["label"] for r in tissue} == {"background", "csf", "gray_matter", "white_matter"}
+    path = out / "records.jsonl"
+    _, problems = submissions.check([path])
+    assert problems == []
+    bad = dict(mine[1], label_index=2)
+    path2 = tmp_path / "bad.jsonl"
+    path2.write_text(json.dumps(bad) + "\n")
+    assert any("label_index 2 of label 'brain'; neuro-contrasts has it at 1" in p
+               for p in submissions.check([path2])[1])
+    boards = tables.board(tables.load(records))
+    titles = [t.title for t in boards]
+    assert titles.index("neuro-mri") < titles.index("neuro-mri: brain")
+    brain_t = boards[titles.index("neuro-mri: brain")]
+    assert [m for m, _ in brain_t.rows] == [toy.name] and brain_t.target == "brain"
+    assert toy.name not in [m for m, _ in boards[titles.index("neuro-mri")].rows]
+    md = tables.markdown(boards)
+    assert "### neuro-mri: brain" in md and "neuro-mri: brain (test set neuro-contrasts)" in md

@@ -90,7 +90,8 @@ FIELDS: tuple[Field, ...] = (
     Field("case_seed", "integer", "seed the case was drawn with", nullable=True),
     Field("contrast", "string", "contrast (image type) of the case"),
     Field("label", "string", "label name"),
-    Field("label_index", "integer", "label index in the test set's label names", minimum=0),
+    Field("label_index", "integer", "label index in the scored target's label names (the test set's, "
+          "or an extra target's such as the brain mask)", minimum=0),
     Field("foreground", "boolean", "label is not 'background'"),
     Field("dice", "number", "Dice overlap (null: label absent from truth and prediction)",
           nullable=True, minimum=0.0, maximum=1.0),

@@ -58,10 +58,34 @@ class BenchModel:
     trained_contrast: str | None = None  # narrow models: card training["contrast"]
 
     def applies_to(self, card: Any) -> bool:
-        """Zoo models: same domain and label names as the test set; baselines: every set."""
+        """Zoo models: same domain as the test set and the label names of one of its targets
+        (:func:`target_of`); baselines: every set."""
         if self.kind == "classical":
             return True
-        return self.domain == card.domain and tuple(self.label_names or ()) == tuple(card.label_names)
+        return self.domain == card.domain and self.target(card) is not None
+
+    def target(self, card: Any) -> str | None:
+        """The case array this model is scored on in test set ``card``: ``labels`` for
+        classical baselines and zoo models with the test set's label names, else the extra
+        target (e.g. ``brain``) with the model's label names; ``None`` when there is none."""
+        if self.kind == "classical":
+            return "labels"
+        return target_of(card, self.label_names or ())
+
+
+def targets(card: Any) -> dict[str, tuple[str, ...]]:
+    """The targets of test set ``card`` (array name -> label names), ``labels`` first: its label
+    names and its builder's :attr:`~synthzoo.datasets.base.TestSetBuilder.extra_targets`."""
+    from synthzoo.datasets import DATASETS
+
+    extra = getattr(DATASETS.get(card.name), "extra_targets", {}) if card.name in DATASETS.names() else {}
+    return {"labels": tuple(card.label_names), **{k: tuple(v) for k, v in extra.items()}}
+
+
+def target_of(card: Any, label_names: Iterable[str]) -> str | None:
+    """The target of test set ``card`` whose label names are ``label_names`` (``None``: none)."""
+    names = tuple(label_names)
+    return next((t for t, ls in targets(card).items() if ls == names), None)
 
 
 def zoo_names() -> list[str]:
@@ -246,7 +270,13 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
     bm = spec.model
     ts = _cached(("testset", spec.testset, spec.root, spec.testset_sha256), lambda: ds.open(spec.testset, spec.root))
     case = ts.cases[spec.case]
-    k = len(ts.card.label_names)
+    target = bm.target(ts.card)
+    label_names = targets(ts.card).get(target or "")
+    truth = case.labels if target == "labels" else getattr(case, target or "", None)
+    if label_names is None or truth is None:
+        raise BenchmarkError(f"{spec.testset}/{spec.case}: no {target or 'target'!r} array to score "
+                             f"{bm.name} (labels {', '.join(bm.label_names or ())}) on")
+    k = len(label_names)
     ctx: dict[str, Any] = {}
     if bm.kind != "classical":
         def load() -> tuple[Any, Any]:
@@ -265,12 +295,12 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
             ("calibration", bm.name, bm.version, spec.testset, spec.calib_root, case.contrast),
             lambda: _calibration(bm, calib, case.contrast, k))
     pred, calibration = predict_case(bm, case, ctx, spec.device)
-    metrics = label_metrics(pred, case.labels, k, case.mask, spacing=case.spacing,
-                            object_labels=object_labels(ts.card))
+    metrics = label_metrics(pred, truth, k, case.mask, spacing=case.spacing,
+                            object_labels=object_labels(ts.card) if target == "labels" else ())
     seconds = round(time.perf_counter() - t0, 3)
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     rows = []
-    for i, (label, m) in enumerate(zip(ts.card.label_names, metrics)):
+    for i, (label, m) in enumerate(zip(label_names, metrics)):
         rows.append({
             "schema_version": rec.SCHEMA_VERSION, "run_key": spec.key, "model": bm.name,
             "model_kind": bm.kind, "model_version": bm.version, "trained_contrast": bm.trained_contrast,

@@ -97,6 +97,9 @@ class TestSetBuilder:
     description: ClassVar[str] = ""
     method: ClassVar[str] = ""
     label_names: ClassVar[tuple[str, ...]] = ()
+    #: second targets: the name of an optional case array (e.g. ``brain``) -> its label names;
+    #: a zoo model whose labels are one of these is scored on that array instead of ``labels``
+    extra_targets: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     contrasts: ClassVar[tuple[str, ...]] = ()
     #: simulator parameters per contrast (JSON values), recorded in each case's attributes
     contrast_table: ClassVar[Mapping[str, Mapping[str, Any]]] = {}

@@ -200,7 +200,7 @@ def _model_results(df: pd.DataFrame, model: str, metric: str) -> str:
         for col in t.columns:
             c = t.cell(model, col)
             if c is not None:
-                rows.append(f"<tr><td>{e(t.domain)}</td><td>{e(col.header)}</td><td>{e(tb.fmt(c))}</td>"
+                rows.append(f"<tr><td>{e(t.title)}</td><td>{e(col.header)}</td><td>{e(tb.fmt(c))}</td>"
                             f"<td>{c.n}</td></tr>")
     return ("<h2>Results</h2>\n<table><thead><tr><th>domain</th><th>column</th>"
             f"<th>{e(tb.METRICS[metric])}</th><th>n</th></tr></thead>\n<tbody>" + "\n".join(rows)
@@ -284,7 +284,7 @@ def _index(df: pd.DataFrame, boards: list[tb.DomainTable], prov: pd.DataFrame, s
     for t in boards:
         section = tb.html([t], model_href=lambda m: f"models/{slug(m)}.html", cell_title=title, cell_href=href)
         links = " · ".join(f'<a href="testsets/{e(slug(ts))}.html">test set {e(ts)}</a>' for ts in t.testsets)
-        fig = (f'<p><img src="figures/{e(slug(t.domain))}.png" alt="{e(t.domain)}: bar plot of mean '
+        fig = (f'<p><img src="figures/{e(slug(t.title))}.png" alt="{e(t.title)}: bar plot of mean '
                f'{e(tb.METRICS[metric])} per contrast and model with standard-error bars"></p>')
         parts.append(section.replace("</section>", f"<p>{links}</p>\n{fig}\n</section>"))
     files = "".join(f"<li><span class=mono>{e(s['path'])}</span> sha256 <span class=mono>{e(s['sha256'])}</span></li>"
@@ -317,7 +317,7 @@ def render_site(rows: list[dict[str, Any]], root: Path, *, srcs: list[dict[str, 
     _write(root, "index.html", _index(df, boards, prov, srcs, metric))
     _write(root, "provenance.html", _provenance_page(prov))
     for t in boards:
-        tb.figure(t, root / "figures" / f"{slug(t.domain)}.png")
+        tb.figure(t, root / "figures" / f"{slug(t.title)}.png")
     for model, kind in df[["model", "model_kind"]].drop_duplicates().itertuples(index=False):
         _write(root, f"models/{slug(model)}.html", _model_page(df, model, kind, metric))
     for name in dict.fromkeys(df["testset"]):

@@ -3,9 +3,10 @@
 A submission is valid when every line is a record of the current schema
 (:func:`synthzoo.benchmarks.records.check_row`: types, Dice and volume similarity in [0, 1],
 provenance present, ``schema_version``) and consistent with the registered test sets: a known
-test set, its domain, one of its contrasts, one of its label names at the right index; and no
-row repeats another (same :data:`~synthzoo.benchmarks.records.IDENTITY`) in the same file or
-an earlier one.  Every problem is one line ``FILE:LINE: what is wrong; what is valid``.
+test set, its domain, one of its contrasts, one of its label names (or of an extra target's,
+e.g. the brain mask) at the right index; and no row repeats another (same
+:data:`~synthzoo.benchmarks.records.IDENTITY`) in the same file or an earlier one.  Every
+problem is one line ``FILE:LINE: what is wrong; what is valid``.
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ def _consistency(row: dict[str, Any], builders: dict[str, Any]) -> str | None:
         return f"testset_domain {row['testset_domain']!r} does not match {b.name}'s domain {b.domain!r}"
     if row["contrast"] not in b.contrasts:
         return f"contrast {row['contrast']!r} is not one of {b.name}'s: {', '.join(b.contrasts)}"
-    labels = tuple(b.label_names)
-    if row["label"] not in labels:
-        return f"label {row['label']!r} is not one of {b.name}'s: {', '.join(labels)}"
-    if labels.index(row["label"]) != row["label_index"]:
-        return f"label_index {row['label_index']} of label {row['label']!r}; {b.name} has it at {labels.index(row['label'])}"
+    sets = [tuple(b.label_names), *(tuple(ls) for ls in getattr(b, "extra_targets", {}).values())]
+    where = [ls for ls in sets if row["label"] in ls]
+    if not where:
+        names = sorted({n for ls in sets for n in ls}, key=[n for ls in sets for n in ls].index)
+        return f"label {row['label']!r} is not one of {b.name}'s: {', '.join(names)}"
+    if all(ls.index(row["label"]) != row["label_index"] for ls in where):
+        at = " or ".join(str(i) for i in dict.fromkeys(ls.index(row["label"]) for ls in where))
+        return f"label_index {row['label_index']} of label {row['label']!r}; {b.name} has it at {at}"
     if row["foreground"] != (row["label"] != "background"):
         return f"foreground {row['foreground']} for label {row['label']!r}; foreground means the label is not 'background'"
     if row["trained_contrast"] is not None and row["trained_contrast"] not in b.contrasts:

@@ -6,7 +6,9 @@ the labels that are not ``background`` (all labels where a test set has none; la
 from truth and prediction are skipped); the cell is the mean over the cases of one contrast
 ± the standard error ``std(ddof=1) / sqrt(n)`` (no error with one case).
 
-**Layout.** One table per domain: rows are models, ordered domain-randomized zoo models,
+**Layout.** One table per domain (and per extra target: models scored on a test set's second
+target, e.g. brain-extraction models on the ``brain`` mask of ``neuro-contrasts``, get a table
+of their own, titled ``domain: target``): rows are models, ordered domain-randomized zoo models,
 narrow baselines (zoo cards with ``baseline: true``), classical baselines, then by name; a
 ``kind`` column says which.  Columns are the contrasts of the domain's test sets
 (``testset/contrast`` when a domain has several test sets), then two summary columns:
@@ -77,6 +79,12 @@ class DomainTable:
     cells: Mapping[tuple[str, str], Cell]
     in_domain: tuple[str, ...] = ()  # keys of the contrast columns the narrow baselines trained on
     notes: tuple[str, ...] = field(default=())
+    target: str = ""  # "" for the test sets' own labels, else the extra target's foreground labels
+
+    @property
+    def title(self) -> str:
+        """``domain``, or ``domain: target`` for an extra target's table."""
+        return f"{self.domain}: {self.target}" if self.target else self.domain
 
     def cell(self, model: str, col: Column) -> Cell | None:
         return self.cells.get((model, col.key))
@@ -99,12 +107,29 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
         raise RecordError("no records")
     has_bg = df.groupby("testset")["foreground"].transform(lambda s: not s.astype(bool).all())
     use = df[~has_bg | df["foreground"].astype(bool)]
-    keys = ["testset_domain", "testset", "model", "model_kind", "contrast", "case"]
+    use = use.assign(target=_targets(df).reindex(pd.MultiIndex.from_frame(use[["testset", "model"]])).to_numpy())
+    keys = ["testset_domain", "target", "testset", "model", "model_kind", "contrast", "case"]
     out = use.groupby(keys, sort=False)[metric].mean().reset_index().rename(columns={metric: "value"})
     trained = (df[df["model_kind"] == "narrow"].groupby(["testset_domain", "testset"])["trained_contrast"]
                .agg(lambda s: tuple(sorted({c for c in s if isinstance(c, str)}))))
     out.attrs["trained"] = trained.to_dict()
     return out
+
+
+def _targets(df: pd.DataFrame) -> pd.Series:
+    """Per (test set, model): ``""`` when the model is scored on the test set's own labels, else
+    its foreground label names (an extra target such as ``brain``).  The own labels are those of
+    the classical baselines' rows (they always score the own labels), else the largest label set."""
+    sets = df.groupby(["testset", "model"], sort=False)["label"].agg(lambda s: tuple(dict.fromkeys(s)))
+    kinds = df.groupby(["testset", "model"], sort=False)["model_kind"].first()
+    out = {}
+    for ts in dict.fromkeys(sets.index.get_level_values(0)):
+        mine = sets.loc[ts]
+        classical = [mine[m] for m in mine.index if kinds[(ts, m)] == "classical"]
+        own = set(classical[0] if classical else max(mine, key=len))
+        for m, labels in mine.items():
+            out[(ts, m)] = "" if set(labels) <= own else ", ".join(n for n in labels if n != "background")
+    return pd.Series(out, dtype=object)
 
 
 def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
@@ -114,9 +139,10 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
     trained = cases.attrs["trained"]
     tables = []
     with_zoo = set(cases.loc[cases["model_kind"] == "zoo", "testset_domain"])
-    domains = sorted(dict.fromkeys(cases["testset_domain"]), key=lambda d: d not in with_zoo)
-    for domain in domains:
-        part = cases[cases["testset_domain"] == domain]
+    groups = sorted(dict.fromkeys(zip(cases["testset_domain"], cases["target"])),
+                    key=lambda dt: (dt[0] not in with_zoo, dt[1] != ""))
+    for domain, target in groups:
+        part = cases[(cases["testset_domain"] == domain) & (cases["target"] == target)]
         testsets = tuple(dict.fromkeys(part["testset"]))
         cols = []
         for ts in testsets:
@@ -162,14 +188,14 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
                         cells[(m, col.key)] = Cell(c.mean, c.sem, c.n, True)
         if any(k == "classical" for _, k in rows):
             notes.append(BASELINE_NOTE)
-        tables.append(DomainTable(domain, metric, testsets, columns, rows, cells, in_keys, tuple(notes)))
+        tables.append(DomainTable(domain, metric, testsets, columns, rows, cells, in_keys, tuple(notes), target))
     return tables
 
 
 def caption(t: DomainTable) -> str:
     """What the numbers of ``t`` are (one sentence)."""
     sets = ", ".join(t.testsets)
-    return (f"{t.domain} (test set{'s' if len(t.testsets) > 1 else ''} {sets}): mean foreground "
+    return (f"{t.title} (test set{'s' if len(t.testsets) > 1 else ''} {sets}): mean foreground "
             f"{METRICS[t.metric]} ± standard error over cases ({UNSEEN}: over contrasts); best per column marked.")
 
 
@@ -188,7 +214,7 @@ def markdown(tables: list[DomainTable]) -> str:
     """One markdown section per domain; best per column in ``**bold**``."""
     parts = []
     for t in tables:
-        lines = [f"### {t.domain}", "", caption(t), "",
+        lines = [f"### {t.title}", "", caption(t), "",
                  "| " + " | ".join(["model", "kind", *(c.header for c in t.columns)]) + " |",
                  "| " + " | ".join(["---", "---"] + ["---:"] * len(t.columns)) + " |"]
         for model, kind in t.rows:
@@ -213,7 +239,7 @@ def to_csv(tables: list[DomainTable]) -> str:
                 c = t.cell(model, col)
                 if c is None:
                     continue
-                rows.append({"domain": t.domain, "testset": col.testset or "",
+                rows.append({"domain": t.title, "testset": col.testset or "",
                              "contrast": col.contrast if col.kind == "contrast" else col.kind,
                              "model": model, "kind": kind, "metric": t.metric, "mean": round(c.mean, 4),
                              "sem": None if c.sem is None else round(c.sem, 4), "n": c.n, "best": int(c.best)})
@@ -259,8 +285,8 @@ def html(tables: list[DomainTable], *, model_href: Callable[[str], str] | None =
     e = _html.escape
     parts = []
     for t in tables:
-        lines = [f'<section class="domain" id="domain-{e(t.domain)}">', f"<h2>{e(t.domain)}</h2>",
-                 f'<table class="board" data-domain="{e(t.domain)}">', f"<caption>{e(caption(t))}</caption>",
+        lines = [f'<section class="domain" id="domain-{e(t.title.replace(": ", "-"))}">', f"<h2>{e(t.title)}</h2>",
+                 f'<table class="board" data-domain="{e(t.title)}">', f"<caption>{e(caption(t))}</caption>",
                  "<thead><tr>" + '<th data-sort="text">model</th><th data-sort="text">kind</th>'
                  + "".join(f'<th data-sort="num" class="{e(c.kind)}">{e(c.header)}</th>' for c in t.columns)
                  + "</tr></thead>", "<tbody>"]
@@ -310,7 +336,7 @@ def _draw(ax: Any, t: DomainTable) -> None:
     else:
         ax.set_ylim(0, 1)
     ax.set_ylabel(f"mean foreground {METRICS[t.metric]}", fontsize=8)
-    ax.set_title(f"{t.domain}: mean ± standard error over cases", fontsize=9)
+    ax.set_title(f"{t.title}: mean ± standard error over cases", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
 
