@@ -14,7 +14,8 @@ For each run (the ``OUT`` of ``scripts/train_model.sh NAME OUT``):
    command that measured it, and the per-subject agreement of the tissue maps of one held-out
    subject imaged as T1w and as PDw goes into ``metrics["contrast_agreement"]``;
 4. a figure of every contrast (image, prediction of every finished model, truth) goes to
-   ``docs/zoo/<testset>.png``.
+   ``docs/zoo/<testset>.png`` (``<testset>-<target>.png`` for models of an extra target such
+   as the brain mask).
 """
 
 from __future__ import annotations
@@ -72,13 +73,14 @@ def continued(card):
     if not init or not path.exists():
         return card
     old = WeightCard.load(path)
-    if init["sha256"] != old.sha256:  # another model's weights (a curriculum's first stage)
-        return card
+    # the bundled weights, or their float32 original (halve_weights.py keeps its sha256)
+    if init["sha256"] not in (old.sha256, old.training.get("float32_sha256")):
+        return card  # another model's weights (a curriculum's first stage)
     t = old.training
     stages = [dict(s) for s in t.get("stages", [])] or [
         {"stage": 1, "steps": t["steps"], "wall_time_s": t["wall_time_s"], "what": old.description,
          "command": old.command}]
-    stages[-1].setdefault("weights_sha256", old.sha256)
+    stages[-1].setdefault("weights_sha256", init["sha256"])
     stages.append({"stage": len(stages) + 1, "steps": card.training["steps"],
                    "wall_time_s": card.training["wall_time_s"], "what": card.description,
                    "weights_sha256": card.sha256, "command": card.command})
@@ -169,10 +171,11 @@ def _best_plane(labels: np.ndarray, axes: str) -> int | None:
 
 
 def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
-    """Dice between the predicted tissue maps of one held-out subject imaged as T1w GRE and as
-    PDw SE (the same anatomy, two contrasts), per model."""
+    """Dice between the predicted maps (tissue or brain mask) of one held-out subject imaged as
+    T1w GRE and as PDw SE (the same anatomy, two contrasts), per model."""
     import synthzoo.datasets as ds
     from synthzoo.zoo.heldout import dice_per_class
+    from synthzoo.zoo.models import get_card
 
     ts = ds.open(testset, root)
     by = {}
@@ -184,13 +187,15 @@ def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
              if "t1w-gre-1.5t" in v and "pdw-se-1.5t" in v]
     out = {}
     for name in names:
+        labels = get_card(name).label_names
         res = {}
         for s, a, b in pairs:
             pa, pb = _predict(name, a), _predict(name, b)
-            d = dice_per_class(pa, pb, 4)[1:]
-            res[f"subject {s}"] = {"csf": round(d[0], 4), "gray_matter": round(d[1], 4),
-                                   "white_matter": round(d[2], 4), "mean": round(float(np.mean(d)), 4)}
-        out[name] = {"description": "Dice between the predicted tissue maps of the same held-out subject "
+            d = dice_per_class(pa, pb, len(labels))[1:]
+            res[f"subject {s}"] = {**{n: round(v, 4) for n, v in zip(labels[1:], d)},
+                                   "mean": round(float(np.mean(d)), 4)}
+        what = "tissue maps" if len(labels) > 2 else f"{labels[1]} masks"
+        out[name] = {"description": f"Dice between the predicted {what} of the same held-out subject "
                                     "imaged as t1w-gre-1.5t and pdw-se-1.5t", **res}
     return out
 
@@ -204,8 +209,15 @@ def figure(names: list[str], root: Path, testset: str) -> None:
     import synthzoo.datasets as ds
     from synthzoo._io import save_figure
 
+    from synthzoo.benchmarks.runner import target_of
+    from synthzoo.zoo.models import get_card
+
     ts = ds.open(testset, root)
-    K = len(ts.card.label_names)
+    target = {target_of(ts.card, get_card(n).label_names) for n in names}
+    if len(target) != 1 or None in target:
+        sys.exit(f"figure: the models {', '.join(names)} do not share one target of {testset}")
+    target = target.pop()
+    K = len(get_card(names[0]).label_names)
     cases = {}
     for c in ts:
         cases.setdefault(c.contrast, c)
@@ -213,7 +225,7 @@ def figure(names: list[str], root: Path, testset: str) -> None:
     fig, axes = plt.subplots(len(cases), cols, figsize=(2.2 * cols, 2.4 * len(cases)), squeeze=False)
     for r, (contrast, case) in enumerate(cases.items()):
         ax_order = str(case.attrs.get("axes", "xyz"))
-        img, truth = np.asarray(case.image), np.asarray(case.labels)
+        img, truth = np.asarray(case.image), np.asarray(case.labels if target == "labels" else getattr(case, target))
         k = _best_plane(truth, ax_order)
         panels = [(_plane(img, ax_order, k), "gray", contrast)]
         for n in names:
@@ -230,7 +242,7 @@ def figure(names: list[str], root: Path, testset: str) -> None:
             ax.axis("off")
     fig.suptitle(f"{testset}: unseen contrasts (one case each; Dice over the whole case)", fontsize=9)
     fig.tight_layout()
-    path = ROOT / "docs" / "zoo" / f"{testset}.png"
+    path = ROOT / "docs" / "zoo" / (f"{testset}.png" if target == "labels" else f"{testset}-{target}.png")
     save_figure(fig, path, dpi=80)
     print(path)
 
