@@ -648,3 +648,48 @@ def test_predict_file_outputs_without_extension_take_the_inputs_format(toy, tmp_
     (seg,) = P.predict_file("toy", z, tmp_path / "seg")
     P.predict_file("toy", z, seg, overwrite=True)
     assert zarr.open_array(str(seg), mode="r").attrs["kind"] == "labels"
+
+
+def test_predict_file_converts_a_voxel_size_the_file_gives_in_another_unit(toy, tmp_path):
+    """A NIfTI header in mm (or metres) for a um model, a Zarr ``spacing_unit``: the voxel size
+    is converted to the model's unit; a file that names no unit is taken as it is."""
+    import dataclasses
+
+    import nibabel as nib
+
+    toy.card = dataclasses.replace(make_card(patch=(16, 16), norm="minmax", spacing=0.5), spacing_unit="um")
+    img = _ramp().astype(np.float32)
+
+    def nifti(name, zoom, unit):
+        nii = nib.Nifti1Image(img[:, :, None], np.diag([zoom, zoom, zoom, 1.0]))
+        nii.header.set_xyzt_units(unit)
+        nib.save(nii, tmp_path / name)
+        return tmp_path / name
+
+    P.predict_file("toy", nifti("mm.nii.gz", 0.00025, "mm"), tmp_path / "a.nii.gz")  # 0.25 um
+    P.predict_file("toy", nifti("m.nii.gz", 0.00000025, "meter"), tmp_path / "b.nii.gz")  # 0.25 um
+    P.predict_file("toy", nifti("um.nii.gz", 1.0, "micron"), tmp_path / "c.nii.gz")
+    P.predict_file("toy", nifti("none.nii.gz", 0.25, "unknown"), tmp_path / "d.nii.gz")  # as the model's
+    z = _zarr(tmp_path / "z.zarr", _ramp(), spacing=(0.001, 0.001))
+    zarr_attrs = __import__("zarr").open_array(str(z), mode="r+").attrs
+    zarr_attrs["spacing_unit"] = "mm"
+    P.predict_file("toy", z, tmp_path / "e.zarr")  # 1 um
+    assert toy.model.shapes == [(16, 16), (16, 16), (32, 32), (16, 16), (32, 32)]  # 8x8 grids padded to the patch
+    # a voxel size in mm that collapses the image names the conversion and the model's unit
+    with pytest.raises(ValueError, match=r"mm.nii.gz \(voxel size in mm, as um: 0.01, 0.01\): voxel size "
+                                         r"\(0.01, 0.01\) um resamples the 16x16 image to 1x1 voxels at the "
+                                         r"model's 0.5 um"):
+        P.predict_file("toy", nifti("mm.nii.gz", 0.00001, "mm"), tmp_path / "f.nii.gz")
+    zarr_attrs["spacing_unit"] = "furlong"
+    with pytest.raises(ImageFileError, match=r"z.zarr: spacing_unit 'furlong' is not one of mm, um"):
+        P.predict_file("toy", z, tmp_path / "g.zarr")
+
+
+def test_spacing_in_converts_between_mm_and_um():
+    from synthzoo.zoo.imageio import spacing_in
+
+    assert spacing_in((0.5, 2.0), "mm", "um") == (500.0, 2000.0)
+    assert spacing_in((500.0,), "um", "mm") == (0.5,)
+    assert spacing_in((0.3,), None, "um") == (0.3,) and spacing_in((0.3,), "um", "um") == (0.3,)
+    with pytest.raises(ValueError, match="unknown spacing unit 'inch'"):
+        spacing_in((1.0,), "inch", "mm")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -28,9 +28,26 @@ class ImageFileError(ValueError):
 class Image:
     data: np.ndarray  # float32, spatial axes only (2D or 3D)
     format: str
-    spacing: tuple[float, ...] | None = None  # mm per axis; None when the file has none
+    spacing: tuple[float, ...] | None = None  # per axis, in spacing_unit; None when the file has none
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    spacing_unit: str | None = None  # "mm" or "um" as the file says; None: the file does not say
+
+
+#: length of one unit in micrometres (the units a file's voxel size can be given in)
+UNIT_UM = {"mm": 1000.0, "um": 1.0}
+
+
+def spacing_in(spacing: Sequence[float], unit: str | None, target: str) -> tuple[float, ...]:
+    """``spacing`` given in ``unit`` expressed in ``target`` (``"mm"`` or ``"um"``); a spacing of
+    unknown unit (``None``) is taken to be in ``target`` already."""
+    if unit is None or unit == target:
+        return tuple(float(s) for s in spacing)
+    if unit not in UNIT_UM or target not in UNIT_UM:
+        raise ValueError(f"unknown spacing unit {unit if unit not in UNIT_UM else target!r}; valid: "
+                         f"{', '.join(UNIT_UM)}")
+    f = UNIT_UM[unit] / UNIT_UM[target]
+    return tuple(float(s) * f for s in spacing)
 
 
 def detect_format(path: str | Path) -> str:
@@ -86,7 +103,12 @@ def _read_nifti(path: Path) -> Image:
     if data.ndim == 3 and data.shape[2] == 1:
         data = data[..., 0]
         spacing = spacing[:2]
-    return Image(data, "nifti", spacing, {"affine": nii.affine, "header": nii.header, "shape": shape})
+    # the header's unit of the zooms (xyzt_units): metres are given in mm; "unknown" stays None
+    unit = {"mm": "mm", "micron": "um", "meter": "mm"}.get(nii.header.get_xyzt_units()[0])
+    if nii.header.get_xyzt_units()[0] == "meter":
+        spacing = tuple(s * 1000.0 for s in spacing)
+    return Image(data, "nifti", spacing, {"affine": nii.affine, "header": nii.header, "shape": shape},
+                 spacing_unit=unit)
 
 
 def _squeeze(arr: np.ndarray) -> np.ndarray:
@@ -127,7 +149,7 @@ def _read_dicom(path: Path) -> Image:
         arr = _to_grey(arr)
     data = arr.astype(np.float32) * float(getattr(ds, "RescaleSlope", 1) or 1) + float(getattr(ds, "RescaleIntercept", 0) or 0)
     spacing = tuple(float(s) for s in ds.PixelSpacing) if "PixelSpacing" in ds else None
-    return Image(_squeeze(data), "dicom", spacing, {"dataset": ds})
+    return Image(_squeeze(data), "dicom", spacing, {"dataset": ds}, spacing_unit="mm" if spacing else None)
 
 
 def _read_zarr(path: Path) -> Image:
@@ -142,7 +164,11 @@ def _read_zarr(path: Path) -> Image:
         raise ImageFileError(f"{path}: Zarr store has no array and no 'image' array")
     data = _squeeze(np.asarray(arr[...])).astype(np.float32)
     spacing = tuple(float(s) for s in attrs["spacing"])[-data.ndim:] if "spacing" in attrs else None
-    return Image(data, "zarr", spacing, {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key})
+    unit = attrs.get("spacing_unit")
+    if unit is not None and unit not in UNIT_UM:
+        raise ImageFileError(f"{path}: spacing_unit {unit!r} is not one of {', '.join(UNIT_UM)}")
+    return Image(data, "zarr", spacing, {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key},
+                 spacing_unit=unit if spacing else None)
 
 
 _READERS = {"nifti": _read_nifti, "tiff": _read_tiff, "png": _read_png, "dicom": _read_dicom,

@@ -182,14 +182,15 @@ def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[floa
         positive_finite(s, f"{where}: voxel size")
     grid = plan_grid(card, shape, spacing)
     sp = ", ".join(f"{s:g}" for s in spacing)
+    u = card.spacing_unit
     for n, g in zip(shape, grid):
         if g < min(4, n):
-            raise ValueError(f"{where}: voxel size ({sp}) mm resamples the {'x'.join(map(str, shape))} image to "
-                             f"{'x'.join(map(str, grid))} voxels at the model's {card.spacing:g} mm; "
+            raise ValueError(f"{where}: voxel size ({sp}) {u} resamples the {'x'.join(map(str, shape))} image to "
+                             f"{'x'.join(map(str, grid))} voxels at the model's {card.spacing:g} {u}; "
                              f"pass the image's real voxel size with --spacing")
     check_memory(estimate_bytes(card, shape, spacing),
-                 f"{where}: segmenting the {'x'.join(map(str, shape))} image at voxel size ({sp}) mm "
-                 f"(resampled to {'x'.join(map(str, grid))} at the model's {card.spacing:g} mm)",
+                 f"{where}: segmenting the {'x'.join(map(str, shape))} image at voxel size ({sp}) {u} "
+                 f"(resampled to {'x'.join(map(str, grid))} at the model's {card.spacing:g} {u})",
                  hint="crop the image or check --spacing")
 
 
@@ -221,8 +222,11 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.
 
-    ``spacing`` (mm, isotropic) overrides the file's voxel size; files without one (PNG,
-    TIFF, Zarr without a ``spacing`` attribute) are taken to be at the card's spacing.
+    ``spacing`` (isotropic, in the card's ``spacing_unit``: mm, or um for microscopy models)
+    overrides the file's voxel size; a file's own voxel size is converted to the card's unit
+    when the file says its unit (NIfTI ``xyzt_units``, a Zarr ``spacing_unit`` attribute, DICOM
+    in mm) and taken as given when it does not; files without one (PNG, TIFF, Zarr without a
+    ``spacing`` attribute) are taken to be at the card's spacing.
 
     Everything is checked before inference (device, spacing, memory, and every output under
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
@@ -232,7 +236,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     from synthzoo._limits import positive_finite
     from synthzoo._outputs import check_outputs, write_outputs
     from synthzoo.zoo.imageio import (ImageFileError, check_writable, detect_format, output_target,
-                                      read_image, writer)
+                                      read_image, spacing_in, writer)
     from synthzoo.zoo.models import create_model, get_card
 
     device = resolve_device(device)
@@ -256,8 +260,12 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
         check_writable(probabilities, (card.n_classes, *shape), img, kind="probabilities")
     if spacing is not None:
         sp, where = (spacing,) * img.data.ndim, f"--spacing {spacing:g}"
+    elif img.spacing is not None:  # in the model's unit (a NIfTI header in mm for a um model)
+        sp, where = spacing_in(img.spacing, img.spacing_unit, card.spacing_unit), f"{input}"
+        if img.spacing_unit not in (None, card.spacing_unit):
+            where += f" (voxel size in {img.spacing_unit}, as {card.spacing_unit}: {', '.join(f'{v:g}' for v in sp)})"
     else:
-        sp, where = img.spacing or (card.spacing,) * img.data.ndim, f"{input}"
+        sp, where = (card.spacing,) * img.data.ndim, f"{input}"
     check_spacing(card, shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
     data, sp, back = to_canonical(img, sp, card)
