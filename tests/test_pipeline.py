@@ -44,3 +44,27 @@ def test_run_default_quick_is_resumable(tmp_path):
     # a second run finds the outputs complete and does not redo them
     assert stamp == {p: p.stat().st_mtime_ns for p in _outputs(report)}
     assert len(Path(report["benchmark"]["records"]).read_text().splitlines()) == n_records
+
+
+def test_benchmark_workers_follow_the_usable_cores(monkeypatch, tmp_path):
+    import os
+
+    import pytest
+
+    import synthzoo.pipeline as pipeline
+
+    for cores, want in ((1, None), (2, 2), (3, 3), (16, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
+        assert pipeline.auto_workers() == want
+    seen = []
+    monkeypatch.setattr(pipeline, "_previews", lambda *a: seen.append("previews") or [])
+    monkeypatch.setattr(pipeline, "_testsets", lambda *a: {})
+    monkeypatch.setattr(pipeline, "_zoo", lambda *a: {})
+    monkeypatch.setattr(pipeline, "_benchmark", lambda out, quick, workers: seen.append(workers) or {"records": "r"})
+    monkeypatch.setattr(pipeline, "_leaderboard", lambda *a: {})
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    for given, used in ((0, 2), (1, None), (None, None), (3, 3)):
+        pipeline.run_default(tmp_path / "o", workers=given)
+        assert seen[-1] == used
+    with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
+        pipeline.run_default(tmp_path / "o", workers=-1)

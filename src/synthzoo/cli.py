@@ -51,11 +51,13 @@ def _root(
 def run_default_cmd(
     out: str = typer.Option("out", "--out", help="Output folder."),
     quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test)."),
+    workers: int = typer.Option(0, "--workers", min=0,
+                                help="Benchmark worker processes (0: one per CPU core, at most 4; 1: none)."),
 ) -> None:
     """The main job on embedded defaults (resumable): see ``synthzoo.pipeline``."""
     from synthzoo.pipeline import run_default
 
-    report = run_default(out, quick=quick)
+    report = run_default(out, quick=quick, workers=workers)
     typer.echo(f"done: {out}/report.json ({sum(len(v) for v in report.values())} outputs)")
 
 

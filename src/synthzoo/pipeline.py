@@ -10,7 +10,8 @@ Stages run in order, each writing under ``out``:
 4. ``benchmark``: the bundled zoo models and the classical baselines on the test sets of
    stage 2, one case per contrast (suite ``main``; ``quick``: suite ``quick``; records,
    done-markers, tables and figure under ``out/benchmark``; resumable run by run;
-   ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases);
+   ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases;
+   the runs go to one local worker process per CPU core, at most 4, when there are 2 or more);
 5. ``leaderboard``: the static leaderboard site built from the benchmark records into
    ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
    changed).
@@ -86,13 +87,22 @@ def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[s
     return paths
 
 
-def _benchmark(out: Path, quick: bool) -> dict[str, str]:
+def auto_workers() -> int | None:
+    """Local worker processes for the benchmark stage: one per usable CPU core, at most 4;
+    ``None`` (run in this process) on a single core."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, 4) if cores >= 2 else None
+
+
+def _benchmark(out: Path, quick: bool, workers: int | None) -> dict[str, str]:
     """Generalization benchmark on the test sets built by ``_testsets`` (resumable)."""
     from synthzoo.benchmarks.runner import run
     from synthzoo.leaderboard.tables import write_tables
 
     bench = out / "benchmark"
-    summary = run(None, None, out / "testsets", bench, suite="quick" if quick else "main")
+    summary = run(None, None, out / "testsets", bench, suite="quick" if quick else "main", workers=workers)
     tables = {n: str(bench / n) for n in ("benchmark.md", "benchmark.csv", "benchmark.png")}
     if summary["new"] or not all(Path(p).exists() for p in tables.values()):
         tables = write_tables(bench)
@@ -111,8 +121,16 @@ def _leaderboard(out: Path, records: str, log: Callable[[str], None]) -> dict[st
     return {"site": str(site), "index": str(index)}
 
 
-def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
-    """Run every stage; returns (and writes to ``out/report.json``) the paths it made."""
+def run_default(out: str | Path = "out", *, quick: bool = False, workers: int | None = 0) -> dict:
+    """Run every stage; returns (and writes to ``out/report.json``) the paths it made.
+    ``workers``: local processes of the benchmark stage (``0``: :func:`auto_workers`; ``None``
+    or ``1``: this process only)."""
+    if workers == 0:
+        workers = auto_workers()
+    elif workers is not None and workers < 0:
+        raise ValueError(f"workers must be >= 0, got {workers}")
+    if workers == 1:
+        workers = None
     from rich.progress import Progress
 
     out = Path(out)
@@ -123,7 +141,7 @@ def run_default(out: str | Path = "out", *, quick: bool = False) -> dict:
     report["testsets"] = _testsets(out, quick)  # build_all shows its own progress
     with Progress() as progress:
         report["zoo"] = _zoo(out, quick, progress, progress.console.print)
-    report["benchmark"] = _benchmark(out, quick)  # the runner shows its own progress
+    report["benchmark"] = _benchmark(out, quick, workers)  # the runner shows its own progress
     report["leaderboard"] = _leaderboard(out, report["benchmark"]["records"], print)
     write_text(out / "report.json", json.dumps(report, indent=1))
     return report
