@@ -23,6 +23,10 @@ NEURO_MORE="${NEURO_MORE/--seed 0/--seed 1}"
 STAGE1="--init-weights runs/neuro-mri-tissue-unet-2d-t1w-step1000.safetensors --init-sha256 792e70c6ea99559771e35c66bc4bd6ea6bf253208d37254c739589eef91d901c"
 HEAD="${NEURO/--lr 2e-3/--lr 5e-4}"
 HEAD="${HEAD/--size 128/--size 96} --steps 800 $STAGE1 --task tissue-segmentation"
+PET_MORE="${NEURO/--lr 2e-3/--lr 5e-4}"
+PET_MORE="${PET_MORE/--seed 0/--seed 1}"
+PET_MORE="${PET_MORE/--size 128/--size 96} --steps 2000 --task tissue-segmentation"
+PET_MORE="${PET_MORE/neuro-mri/pet}"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -61,6 +65,11 @@ declare -A RECIPE=(
   [ct-tissue-unet-2d-fixed]="${HEAD/neuro-mri/ct} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, stage 1, steps and anatomy trained on one fixed head-CT protocol (textbook HU, soft kernel, brain window 40/80)'"
   [pet-tissue-unet-2d]="${HEAD/neuro-mri/pet} --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; stage 2 of 2 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts'"
   [pet-tissue-unet-2d-fdg]="${HEAD/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, stage 1, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
+  # Continued in a later session from the weights bundled at commit 4fd218c (INIT below puts
+  # them under runs/), new batches (seed 1), both twins alike.
+  # PET: 2000 more steps at lr 5e-4 (stage 1 T1w 1000 + 800 + 2000)
+  [pet-tissue-unet-2d.stage3]="${PET_MORE} --init-weights runs/pet-tissue-unet-2d-stage2.safetensors --init-sha256 1159714f8a2819084577584e5bf97965161907e581aef57639726a01e8bcf604 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; stage 3 of 3 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts'"
+  [pet-tissue-unet-2d-fdg.stage3]="${PET_MORE} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --init-weights runs/pet-tissue-unet-2d-fdg-stage2.safetensors --init-sha256 8f96caa7e05ea55f853590a856ad2b7760901bf62e9bc9a6ee84b642c97a7879 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${!RECIPE[@]}" | sort; exit 0; fi
@@ -72,6 +81,8 @@ export OMP_NUM_THREADS=$THREADS
 declare -A INIT=(
   [neuro-mri-tissue-unet-2d.stage3]="d039966:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage2.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage2]="d039966:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage1.safetensors"
+  [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
+  [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )
 [ -n "${DRY:-}" ] && { echo "python -m synthzoo train ${RECIPE[$NAME]}"; exit 0; }
 if [ -n "${INIT[$NAME]:-}" ]; then
