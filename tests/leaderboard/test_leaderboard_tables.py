@@ -169,3 +169,26 @@ def test_leaderboard_table_cli_in_process(tmp_path, rows, records_file):
     bad = records_file(rows[:3] + [dict(rows[3], dice=1.5)], "bad.jsonl")
     r = cli.invoke(app, ["leaderboard", "table", str(bad)])
     assert r.exit_code == 2 and r.output == f"error: {bad}:4: dice 1.5 is outside [0, 1]\n"
+
+
+def test_only_the_latest_version_of_a_model_is_tabled(rows):
+    """Records of new weights benchmarked into the same folder as the old ones: the table shows
+    the newest version's values, never an average of both, and says what it left out."""
+    old = "e" * 64
+    one = [r for r in rows if r["model"] == "unet" and r["case"] == "t1-000"]
+
+    def version_of(when, dice):
+        return [{**r, "model_version": old, "weights_sha256": old, "time": when,
+                 "dice": r["dice"] if r["label"] == "background" else dice} for r in one]
+
+    stale, newer = version_of("2025-06-01T00:00:00+00:00", 0.1), version_of("2027-01-01T00:00:00+00:00", 0.2)
+    neuro = board(__import__("pandas").DataFrame(stale + rows))[0]
+    assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.7)  # as without it
+    assert f"unet: only its latest version in the records is tabled; left out: {old[:12]}." in neuro.notes
+    assert not any("narrow-t1: only" in n for n in neuro.notes)
+    # a version whose records are newer wins, whatever their order in the file
+    neuro = board(__import__("pandas").DataFrame(rows + newer))[0]
+    assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.2)
+    assert ("unet", "neuro-contrasts/ct") not in neuro.cells  # the new version has no CT case yet
+    assert f"left out: {'c' * 12}." in neuro.notes[-1]
+    assert table(rows, fmt_="md") == EXPECTED_MD  # one version each: no note

@@ -313,7 +313,7 @@ def render_site(rows: list[dict[str, Any]], root: Path, *, srcs: list[dict[str, 
 
     df = frame(rows)
     boards = tb.board(df, metric)
-    prov = provenance(df)
+    prov = provenance(tb.latest_versions(df)[0])  # the versions the tables show
     _write(root, "index.html", _index(df, boards, prov, srcs, metric))
     _write(root, "provenance.html", _provenance_page(prov))
     for t in boards:

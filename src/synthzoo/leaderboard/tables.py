@@ -15,6 +15,9 @@ narrow baselines (zoo cards with ``baseline: true``), classical baselines, then 
 ``in-domain`` (the contrast(s) the domain's narrow baselines were trained on) and ``unseen``
 (mean over the other contrasts, ± standard error over contrasts).  Without a narrow baseline
 ``in-domain`` is ``n/a`` and ``unseen`` is the mean over all contrasts, and the table says so.
+**Versions.** Where the records hold several versions of a model (``model_version``: new
+weights benchmarked into the same folder), only the latest (by record ``time``) is tabled and
+the table's notes name the versions left out, so a table never averages two different models.
 The best value of each column (the highest; the lowest for the distances ``hd95`` and ``assd``,
 in mm) is marked (markdown ``**bold**``, LaTeX ``\\textbf``, HTML
 ``class="best"``, CSV ``best=1``).
@@ -105,6 +108,7 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
         raise RecordError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
     if df.empty:
         raise RecordError("no records")
+    df, superseded = latest_versions(df)
     has_bg = df.groupby("testset")["foreground"].transform(lambda s: not s.astype(bool).all())
     use = df[~has_bg | df["foreground"].astype(bool)]
     use = use.assign(target=_targets(df).reindex(pd.MultiIndex.from_frame(use[["testset", "model"]])).to_numpy())
@@ -113,7 +117,23 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
     trained = (df[df["model_kind"] == "narrow"].groupby(["testset_domain", "testset"])["trained_contrast"]
                .agg(lambda s: tuple(sorted({c for c in s if isinstance(c, str)}))))
     out.attrs["trained"] = trained.to_dict()
+    out.attrs["superseded"] = superseded
     return out
+
+
+def latest_versions(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The rows of the latest version of each model (the version whose newest record is the
+    newest) and, per model with older versions, those versions (newest first)."""
+    newest = df.groupby(["model", "model_version"], sort=False)["time"].max().reset_index()
+    newest = newest.sort_values(["model", "time"], ascending=[True, False], kind="stable")
+    keep, superseded = {}, {}
+    for model, grp in newest.groupby("model", sort=False):
+        versions = [str(v) for v in grp["model_version"]]
+        keep[model] = versions[0]
+        if len(versions) > 1:
+            superseded[model] = tuple(versions[1:])
+    mask = [keep[m] == str(v) for m, v in zip(df["model"], df["model_version"])]
+    return (df if all(mask) else df[mask]), superseded
 
 
 def _targets(df: pd.DataFrame) -> pd.Series:
@@ -188,6 +208,10 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
                         cells[(m, col.key)] = Cell(c.mean, c.sem, c.n, True)
         if any(k == "classical" for _, k in rows):
             notes.append(BASELINE_NOTE)
+        for model, _ in rows:
+            if model in cases.attrs.get("superseded", {}):
+                old = ", ".join(v[:12] for v in cases.attrs["superseded"][model])
+                notes.append(f"{model}: only its latest version in the records is tabled; left out: {old}.")
         tables.append(DomainTable(domain, metric, testsets, columns, rows, cells, in_keys, tuple(notes), target))
     return tables
 
