@@ -63,3 +63,26 @@ def test_bundled_models_segment_heldout_slices(name, contrast):
     pred = predict_array(model, card, img, spacing=(1.0, 1.0, 1.0)).argmax(0)
     d = dice_per_class(pred, truth, 4)
     assert sum(d[1:]) / 3 > THRESHOLDS[name][contrast], (name, contrast, d)
+
+
+def test_heldout_evaluation_scores_a_brain_mask_model_on_csf_gm_and_wm_together():
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from synthzoo.zoo.heldout import evaluate
+
+    class Everywhere(torch.nn.Module):  # "brain" in every voxel
+        def forward(self, x):
+            return torch.cat([torch.zeros_like(x), torch.ones_like(x)], 1)
+
+    card = dataclasses.replace(get_card(NAME), name="toy-brain", label_names=("background", "brain"))
+    metrics, preds = evaluate(Everywhere(), card, slices=slice(12, 14))
+    truth = anatomy.heldout_labels(1.0)[..., 12:14] > 0
+    assert set(metrics) == {"t1", "pd", "t2"} and set(metrics["t1"]) == {"background", "brain"}
+    assert metrics["t1"]["brain"] == pytest.approx(round(2 * truth.sum() / (truth.sum() + truth.size), 4))
+    assert all(p.all() for p in preds.values())
+    other = dataclasses.replace(card, label_names=("background", "nucleus"))
+    with pytest.raises(ValueError, match="toy-brain: held-out evaluation scores tissue .* this one has background, nucleus"):
+        evaluate(Everywhere(), other, slices=slice(12, 14))

@@ -8,7 +8,8 @@ Images of the held-out axial slab of the MNI152 template (``anatomy.HELDOUT_Z``)
   partial volume, plus Rician noise (magnitude of complex Gaussian noise, sigma = 2 % of the
   brightest tissue signal).  PD-weighted: TR 3000 ms, TE 15 ms; T2-weighted: TR 4000 ms, TE 100 ms.
 
-The truth is the slab's tissue label map (argmax of background/CSF/GM/WM probabilities).
+The truth is the slab's tissue label map (argmax of background/CSF/GM/WM probabilities); for
+a brain-extraction model (labels background, brain), its CSF, GM and WM together.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None
 
     sel = (..., slices if slices is not None else slice(None))
     truth = anatomy.heldout_labels(1.0)[sel]
+    names = tuple(card.label_names)
+    if names == ("background", "brain"):  # a brain-extraction model: CSF, GM and WM are brain
+        truth = (truth > 0).astype(truth.dtype)
+    elif names != tuple(anatomy.LABEL_NAMES):
+        raise ValueError(f"{card.name}: held-out evaluation scores tissue ({', '.join(anatomy.LABEL_NAMES)}) "
+                         f"or brain-mask (background, brain) models; this one has {', '.join(names)}")
     metrics, preds = {}, {}
     for name, img in heldout_images().items():
         img = img[sel]
