@@ -19,15 +19,15 @@ from synthzoo.zoo.weights import BUNDLED, sha256_file
 NAME = "neuro-mri-tissue-unet-2d"
 NARROW = "neuro-mri-tissue-unet-2d-t1w"
 # mean (csf, gray_matter, white_matter) Dice on slices 12..19 of the held-out MNI152 slab at
-# 1 mm, measured with the bundled weights (randomized: t1 0.472, pd 0.387, t2 0.442; narrow
-# T1w: t1 0.570, pd 0.091, t2 0.109), minus 0.05
-THRESHOLDS = {NAME: {"t1": 0.42, "pd": 0.33, "t2": 0.39}, NARROW: {"t1": 0.52}}
+# 1 mm, measured with the bundled weights (randomized: t1 0.647, pd 0.602, t2 0.598; narrow
+# T1w: t1 0.597, pd 0.152, t2 0.126), minus 0.05
+THRESHOLDS = {NAME: {"t1": 0.59, "pd": 0.55, "t2": 0.54}, NARROW: {"t1": 0.54}}
 
 
 def test_randomized_model_beats_its_narrow_twin_off_its_contrast():
     """What domain randomization buys, on anatomy and images neither model saw: the narrow
-    T1w baseline collapses on spin-echo PD and T2 images (measured 0.09, 0.11), the randomized
-    model does not (0.39, 0.44)."""
+    T1w baseline collapses on spin-echo PD and T2 images (measured 0.15, 0.13), the randomized
+    model does not (0.60, 0.60)."""
     sl = slice(12, 20)
     truth = anatomy.heldout_labels(1.0)[..., sl]
     scores = {}
@@ -37,7 +37,7 @@ def test_randomized_model_beats_its_narrow_twin_off_its_contrast():
             pred = predict_array(model, card, heldout_images()[c][..., sl], spacing=(1.0, 1.0, 1.0)).argmax(0)
             scores[name, c] = sum(dice_per_class(pred, truth, 4)[1:]) / 3
     for c in ("pd", "t2"):
-        assert scores[NAME, c] > scores[NARROW, c] + 0.2, scores
+        assert scores[NAME, c] > scores[NARROW, c] + 0.35, scores
 
 
 def test_bundled_model_is_listed_and_verified():
@@ -50,7 +50,9 @@ def test_bundled_model_is_listed_and_verified():
     assert card.label_names == anatomy.LABEL_NAMES and "benchmark" in card.metrics
     narrow = get_card(NARROW)
     assert narrow.baseline is True and narrow.training["contrast"] == "t1w-gre-1.5t"
-    assert narrow.training["steps"] == 3000 and narrow.arch_kwargs == card.arch_kwargs
+    # the twins trained for the same number of steps in all (stages summed)
+    assert narrow.training["total_steps"] == card.training["total_steps"] == 8500
+    assert narrow.arch_kwargs == card.arch_kwargs
 
 
 @pytest.mark.parametrize("name,contrast", [(n, c) for n, t in THRESHOLDS.items() for c in t])
