@@ -51,8 +51,8 @@ def _root(
 def run_default_cmd(
     out: str = typer.Option("out", "--out", help="Output folder."),
     quick: bool = typer.Option(False, "--quick", help="Tiny sizes (smoke test)."),
-    workers: int = typer.Option(0, "--workers", min=0,
-                                help="Benchmark worker processes (0: one per CPU core, at most 4; 1: none)."),
+    workers: int = typer.Option(1, "--workers", min=0,
+                                help="Benchmark worker processes (1: none, the runs in this process; 0: one per CPU core, at most 4)."),
 ) -> None:
     """The main job on embedded defaults (resumable): see ``synthzoo.pipeline``."""
     from synthzoo.pipeline import run_default
