@@ -12,8 +12,8 @@ Stages run in order, each writing under ``out``:
    done-markers, tables and figure under ``out/benchmark``; resumable run by run;
    ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases;
    ``workers``: the runs in that many local worker processes; by default in this process: on
-   the 2-core development machine the main job with 2 workers took 11.5 min and twice the CPU
-   time of a serial run, 306 s of it system time);
+   the 2-core development machine the main job took 11.5 min with 2 workers (1199 s CPU, 306 s
+   of it system time) against 8.2 min serially (710 s CPU));
 5. ``leaderboard``: the static leaderboard site built from the benchmark records into
    ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
    changed).
