@@ -225,7 +225,7 @@ def figure(names: list[str], root: Path, testset: str) -> None:
     fig, axes = plt.subplots(len(cases), cols, figsize=(2.2 * cols, 2.4 * len(cases)), squeeze=False)
     for r, (contrast, case) in enumerate(cases.items()):
         ax_order = str(case.attrs.get("axes", "xyz"))
-        img, truth = np.asarray(case.image), np.asarray(case.labels if target == "labels" else getattr(case, target))
+        img, truth = np.asarray(case.image), np.asarray(getattr(case, target))
         k = _best_plane(truth, ax_order)
         panels = [(_plane(img, ax_order, k), "gray", contrast)]
         for n in names:

@@ -63,7 +63,9 @@ def test_a_test_set_of_its_domain_has_its_labels(name):
     if not same:
         pytest.skip(f"no registered test set of domain {card.domain!r}")
     # its own labels, or those of an extra target (the brain mask of neuro-contrasts)
-    targets = [tuple(t) for b in same for t in (b.label_names, *getattr(b, "extra_targets", {}).values())]
+    from synthzoo.datasets.registry import targets as targets_of
+
+    targets = [t for b in same for t in targets_of(b).values()]
     assert tuple(card.label_names) in targets, \
         f"{name}: label names {card.label_names} match no target of a {card.domain} test set"
     # the spacing means the same length in the card, its test sets and its generator

@@ -73,17 +73,10 @@ class BenchModel:
         return target_of(card, self.label_names or ())
 
 
-def targets(card: Any) -> dict[str, tuple[str, ...]]:
-    """The targets of test set ``card`` (array name -> label names), ``labels`` first: its label
-    names and its builder's :attr:`~synthzoo.datasets.base.TestSetBuilder.extra_targets`."""
-    from synthzoo.datasets import DATASETS
-
-    extra = getattr(DATASETS.get(card.name), "extra_targets", {}) if card.name in DATASETS.names() else {}
-    return {"labels": tuple(card.label_names), **{k: tuple(v) for k, v in extra.items()}}
-
-
 def target_of(card: Any, label_names: Iterable[str]) -> str | None:
     """The target of test set ``card`` whose label names are ``label_names`` (``None``: none)."""
+    from synthzoo.datasets.registry import targets
+
     names = tuple(label_names)
     return next((t for t, ls in targets(card).items() if ls == names), None)
 
@@ -270,9 +263,11 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
     bm = spec.model
     ts = _cached(("testset", spec.testset, spec.root, spec.testset_sha256), lambda: ds.open(spec.testset, spec.root))
     case = ts.cases[spec.case]
+    from synthzoo.datasets.registry import targets
+
     target = bm.target(ts.card)
     label_names = targets(ts.card).get(target or "")
-    truth = case.labels if target == "labels" else getattr(case, target or "", None)
+    truth = getattr(case, target, None) if target else None  # Case.labels, Case.brain, ...
     if label_names is None or truth is None:
         raise BenchmarkError(f"{spec.testset}/{spec.case}: no {target or 'target'!r} array to score "
                              f"{bm.name} (labels {', '.join(bm.label_names or ())}) on")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from synthzoo.benchmarks.records import IDENTITY, RecordError, check_row, scan
+from synthzoo.datasets.registry import targets
 
 
 class SubmissionError(RecordError):
@@ -40,7 +41,7 @@ def _consistency(row: dict[str, Any], builders: dict[str, Any]) -> str | None:
         return f"testset_domain {row['testset_domain']!r} does not match {b.name}'s domain {b.domain!r}"
     if row["contrast"] not in b.contrasts:
         return f"contrast {row['contrast']!r} is not one of {b.name}'s: {', '.join(b.contrasts)}"
-    sets = [tuple(b.label_names), *(tuple(ls) for ls in getattr(b, "extra_targets", {}).values())]
+    sets = list(targets(b).values())
     where = [ls for ls in sets if row["label"] in ls]
     if not where:
         names = sorted({n for ls in sets for n in ls}, key=[n for ls in sets for n in ls].index)
