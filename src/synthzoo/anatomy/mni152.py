@@ -25,6 +25,8 @@ import numpy as np
 from synthzoo.anatomy.base import AnatomySource
 
 LABEL_NAMES = ("background", "csf", "gray_matter", "white_matter")
+#: the brain-mask target of every whole-head source (brain tissue and CSF are "brain")
+BRAIN_NAMES = ("background", "brain")
 HELDOUT_Z = (88, 120)
 GUARD = 4
 TEMPLATE_SPACING = 1.0
@@ -119,7 +121,7 @@ class MNI152Tissue(AnatomySource):
     label_names = LABEL_NAMES
     subjects = ("train-slabs", "heldout-slab")
     heldout = ("heldout-slab",)
-    targets = {"tissue": (LABEL_NAMES, (0, 1, 2, 3)), "brain": (("background", "brain"), (0, 1, 1, 1))}
+    targets = {"tissue": (LABEL_NAMES, (0, 1, 2, 3)), "brain": (BRAIN_NAMES, (0, 1, 1, 1))}
 
     def _load(self, subject: str, *, offline: bool = False) -> np.ndarray:
         fn = heldout_labels if subject == "heldout-slab" else training_labels

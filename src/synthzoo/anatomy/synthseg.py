@@ -23,9 +23,10 @@ import numpy as np
 from synthzoo._fetch import FetchError, cache_root, fetch_file
 from synthzoo._io import atomic_write
 from synthzoo.anatomy.base import AnatomyError, AnatomySource
+from synthzoo.anatomy.mni152 import BRAIN_NAMES, LABEL_NAMES
 
 MANIFEST = json.loads((Path(__file__).parent / "synthseg-20.json").read_text())
-TISSUE_NAMES = ("background", "csf", "gray_matter", "white_matter")
+TISSUE_NAMES = LABEL_NAMES
 MARGIN = 2  # voxels kept around the head's bounding box
 
 
@@ -48,7 +49,7 @@ class SynthSeg20(AnatomySource):
     heldout = tuple(MANIFEST["heldout"])
     targets = {
         "tissue": (TISSUE_NAMES, _tissue_lut()),
-        "brain": (("background", "brain"), tuple(int(t > 0) for t in _tissue_lut())),
+        "brain": (BRAIN_NAMES, tuple(int(t > 0) for t in _tissue_lut())),
     }
 
     def raw_file(self, subject: str, *, offline: bool = False) -> Path:

@@ -273,7 +273,7 @@ class NeuroContrasts(TestSetBuilder):
               "T1/T2/PD, GRE/SE/IR signal equations, slice profile + thick slices, coil bias, Rician "
               "noise; CT in HU with correlated noise; PET: FDG uptake, PSF, Poisson counts")
     label_names = anatomy.LABEL_NAMES
-    extra_targets = {"brain": ("background", "brain")}
+    extra_targets = {"brain": anatomy.BRAIN_NAMES}
     contrasts = tuple(CONTRASTS)
     contrast_table = CONTRASTS
     license = ("synthseg-20 label maps: Apache-2.0 (Billot et al. 2023); MNI152 case: " + anatomy.LICENSE)

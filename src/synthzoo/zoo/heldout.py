@@ -54,11 +54,11 @@ def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None
     sel = (..., slices if slices is not None else slice(None))
     truth = anatomy.heldout_labels(1.0)[sel]
     names = tuple(card.label_names)
-    if names == ("background", "brain"):  # a brain-extraction model: CSF, GM and WM are brain
+    if names == anatomy.BRAIN_NAMES:  # a brain-extraction model: CSF, GM and WM are brain
         truth = (truth > 0).astype(truth.dtype)
     elif names != tuple(anatomy.LABEL_NAMES):
         raise ValueError(f"{card.name}: held-out evaluation scores tissue ({', '.join(anatomy.LABEL_NAMES)}) "
-                         f"or brain-mask (background, brain) models; this one has {', '.join(names)}")
+                         f"or brain-mask ({', '.join(anatomy.BRAIN_NAMES)}) models; this one has {', '.join(names)}")
     metrics, preds = {}, {}
     for name, img in heldout_images().items():
         img = img[sel]

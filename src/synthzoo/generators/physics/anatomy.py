@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from synthzoo.anatomy.mni152 import (  # noqa: F401  (re-exported)
-    GUARD, HELDOUT_Z, LABEL_NAMES, LICENSE, TEMPLATE_SPACING, heldout_labels, heldout_z,
-    template_affine, template_t1, tissue_probabilities, training_labels, training_z,
+    BRAIN_NAMES, GUARD, HELDOUT_Z, LABEL_NAMES, LICENSE, TEMPLATE_SPACING, heldout_labels,
+    heldout_z, template_affine, template_t1, tissue_probabilities, training_labels, training_z,
 )
 
 
