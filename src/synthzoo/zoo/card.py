@@ -19,8 +19,10 @@ from typing import Any
 from synthzoo._io import write_text
 
 NORMALISATIONS = ("minmax", "percentile", "zscore", "none")
-#: units of ``spacing``: millimetres (MRI, CT, PET, ultrasound, micro-CT) or micrometres (microscopy)
-SPACING_UNITS = ("mm", "um")
+#: units of ``spacing``: millimetres (MRI, CT, PET, ultrasound, micro-CT) or micrometres
+#: (microscopy), each with its length in micrometres
+UNIT_UM = {"mm": 1000.0, "um": 1.0}
+SPACING_UNITS = tuple(UNIT_UM)
 
 
 class CardError(ValueError):

@@ -17,6 +17,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from synthzoo.zoo.card import UNIT_UM
+
 FORMATS = ("nifti", "tiff", "png", "dicom", "zarr")
 
 
@@ -32,10 +34,6 @@ class Image:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     spacing_unit: str | None = None  # "mm" or "um" as the file says; None: the file does not say
-
-
-#: length of one unit in micrometres (the units a file's voxel size can be given in)
-UNIT_UM = {"mm": 1000.0, "um": 1.0}
 
 
 def spacing_in(spacing: Sequence[float], unit: str | None, target: str) -> tuple[float, ...]:
@@ -104,9 +102,10 @@ def _read_nifti(path: Path) -> Image:
         data = data[..., 0]
         spacing = spacing[:2]
     # the header's unit of the zooms (xyzt_units): metres are given in mm; "unknown" stays None
-    unit = {"mm": "mm", "micron": "um", "meter": "mm"}.get(nii.header.get_xyzt_units()[0])
-    if nii.header.get_xyzt_units()[0] == "meter":
-        spacing = tuple(s * 1000.0 for s in spacing)
+    unit = nii.header.get_xyzt_units()[0]
+    if unit == "meter":
+        spacing, unit = tuple(s * 1000.0 for s in spacing), "mm"
+    unit = {"mm": "mm", "micron": "um"}.get(unit)
     return Image(data, "nifti", spacing, {"affine": nii.affine, "header": nii.header, "shape": shape},
                  spacing_unit=unit)
 
