@@ -27,6 +27,13 @@ PET_MORE="${NEURO/--lr 2e-3/--lr 5e-4}"
 PET_MORE="${PET_MORE/--seed 0/--seed 1}"
 PET_MORE="${PET_MORE/--size 128/--size 96} --steps 2000 --task tissue-segmentation"
 PET_MORE="${PET_MORE/neuro-mri/pet}"
+# Stage 4 (continued from the weights bundled at commit 208b52b): 2D training slices now include,
+# with probability p_head_slice, any slice of the head (skull base, face, vertex) -- before,
+# every slice had brain (>= 10 % of the largest area), and on whole-head test volumes the
+# networks labelled face and neck tissue as brain. Stages before 4 predate the option (0.0).
+STAGE4="${NEURO/--lr 2e-3/--lr 5e-4}"
+STAGE4="${STAGE4/--seed 0/--seed 2}"
+RAND_KW='"p_grouped": 1.0, "stds": [0.0, 10.0], "iso_resolution": [1.5, 3.0], "thick_resolution": [1.5, 5.0], "p_thick": 0.3, "bias_std": [0.0, 0.4], "gamma_std": 0.3, "separation": 15.0, "p_head_slice": 0.3'
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -40,6 +47,9 @@ declare -A RECIPE=(
   # narrow 3000 + 5500 T1w; 2 threads each on a quiet machine: 0.30 s/step (0.55 at 1 thread)
   [neuro-mri-tissue-unet-2d.stage3]="${NEURO_MORE} --steps 6000 --generator-kwargs '{\"p_grouped\": 1.0, \"stds\": [0.0, 10.0], \"iso_resolution\": [1.5, 3.0], \"thick_resolution\": [1.5, 5.0], \"p_thick\": 0.3, \"bias_std\": [0.0, 0.4], \"gamma_std\": 0.3, \"separation\": 15.0}' --init-weights runs/neuro-mri-tissue-unet-2d-stage2.safetensors --init-sha256 b4ca3821e7c12cacefb7e51974c8cb6565bd5a138787e4297b823f64e8926272 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 3 of 3 with random contrasts'"
   [neuro-mri-tissue-unet-2d-t1w.stage2]="${NEURO_MORE} --steps 5500 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\"}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage1.safetensors --init-sha256 08ba355ef97044290579d5e42807a43eabf17425141077a1b5ee3ae5ca49175c --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 2 of 2)'"
+  # stage 4: 3000 more steps each (randomized 11500 in all, narrow 11500)
+  [neuro-mri-tissue-unet-2d.stage4]="${STAGE4} --steps 3000 --generator-kwargs '{${RAND_KW}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage3.safetensors --init-sha256 d74445c7a2a829020aab2c68e4edbf6ae6e898ce692d51d88e53ee4a1ce82d68 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 4 of 4 with random contrasts and whole-head slices'"
+  [neuro-mri-tissue-unet-2d-t1w.stage4]="${STAGE4} --steps 3000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage2.safetensors --init-sha256 cbda09740b64b8c9c37d1bff500c0d271bdd558b5804919ed70a6e8688484ac7 --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 4 of 4, whole-head slices)'"
   # Brain extraction (SynthStrip's task: the brain mask of a whole head, skull, scalp and face
   # present): the tissue network's recipe from scratch, 2000 steps, both twins alike
   [neuro-mri-brain-unet-2d]="$NEURO --steps 2000 --task brain-extraction --generator-kwargs '{\"target\": \"brain\", \"p_grouped\": 1.0, \"stds\": [0.0, 10.0], \"iso_resolution\": [1.5, 3.0], \"thick_resolution\": [1.5, 5.0], \"p_thick\": 0.3, \"bias_std\": [0.0, 0.4], \"gamma_std\": 0.3, \"separation\": 15.0}' --description 'Brain mask (skull stripping) of a whole-head MRI of any contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only with random contrasts'"
@@ -81,6 +91,8 @@ export OMP_NUM_THREADS=$THREADS
 declare -A INIT=(
   [neuro-mri-tissue-unet-2d.stage3]="d039966:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage2.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage2]="d039966:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage1.safetensors"
+  [neuro-mri-tissue-unet-2d.stage4]="208b52b:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage3.safetensors"
+  [neuro-mri-tissue-unet-2d-t1w.stage4]="208b52b:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage2.safetensors"
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
   [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )

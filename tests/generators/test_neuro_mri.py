@@ -96,6 +96,34 @@ def test_synthseg_slices_are_axial_slices_of_training_subjects():
         assert found, f"sample {b} is not an axial slice of a training subject"
 
 
+def test_head_slices_add_slices_with_little_or_no_brain():
+    """2D samples are brain slices (area >= 10 % of the largest); ``p_head_slice`` adds slices
+    of the whole head (skull base, face, vertex), where a whole-volume prediction also runs."""
+    import pytest
+    from synthzoo.anatomy import get_source
+
+    src = get_source("synthseg-20")
+    brain = torch.as_tensor(src.target("brain")[1], dtype=torch.bool)
+    vols = [torch.from_numpy(np.array(src.training_volume(s))) for s in src.train_subjects]
+    least = min(int(brain[v.long()].sum((0, 1)).max()) for v in vols)
+
+    def brain_areas(p: float) -> torch.Tensor:
+        gen = create("neuro-mri", p_head_slice=p)
+        assert gen.config()["p_head_slice"] == p
+        lab = gen.default_labels(batch=64, size=(256, 256), dims=2,
+                                 generator=torch.Generator().manual_seed(0))
+        return brain[lab[:, 0]].sum((1, 2))
+
+    # without head slices no sample has less brain than 10 % of the smallest subject's maximum
+    assert int(brain_areas(0.0).min()) >= 0.1 * least
+    # with head slices only, a good share of samples has little or no brain
+    areas = brain_areas(1.0)
+    assert float((areas < 0.1 * least).float().mean()) > 0.15
+    for name in ("neuro-mri", "ct", "pet"):
+        with pytest.raises(ValueError, match="p_head_slice"):
+            create(name, p_head_slice=1.5)
+
+
 def test_synthseg_every_label_gets_its_own_intensity_and_targets_map():
     gen = create("neuro-mri", rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, stds=0.0,
                  bias_std=0.0, gamma_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0)

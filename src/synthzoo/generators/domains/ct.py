@@ -179,6 +179,7 @@ class CT(anatomy.SkullHead, Generator):
         out_size: int | Sequence[int] | None = None,
         anatomy: str = "synthseg-20",
         n_extra: int = 6,
+        p_head_slice: float = 0.25,
         spacing: float = 1.0,
         air: SamplerLike = (-1010.0, -950.0),
         csf: SamplerLike = (0.0, 20.0),
@@ -211,7 +212,7 @@ class CT(anatomy.SkullHead, Generator):
     ) -> None:
         if contrast not in CONTRASTS:
             raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
-        n_extra = self.init_anatomy(anatomy, n_extra)
+        n_extra = self.init_anatomy(anatomy, n_extra, p_head_slice)
         n_labels = SKULL + 1 + n_extra
         hu: list[SamplerLike] = [air, csf, gray_matter, white_matter, bone]
         fixed: dict = {}
@@ -243,7 +244,8 @@ class CT(anatomy.SkullHead, Generator):
         self.contrast = contrast
 
     def config(self) -> dict:
-        return {**super().config(), "anatomy": self.anatomy, "contrast": self.contrast}
+        return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
+                "contrast": self.contrast}
 
 
 __all__ = ["CT", "HounsfieldMixture", "QuantumNoise", "Window"]

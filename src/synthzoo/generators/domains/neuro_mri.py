@@ -15,7 +15,10 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   share an intensity instead, a tissue-consistent contrast as scanners give; ``separation``
   > 0 then keeps the CSF, GM and WM means at least that far apart, in any order).  The target comes from the source's look-up table ``target=``: ``tissue``
   (background, CSF, GM, WM; deep grey structures count as GM, ventricles as CSF) or ``brain``
-  (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).
+  (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).  2D samples are
+  axial slices with brain, or with probability ``p_head_slice`` any slice of the head (neck,
+  face, skull base, vertex), so that a 2D network run on every slice of a whole-head volume
+  has learnt that slices without brain have no brain tissue.
 * ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
   ``n_extra`` random non-brain shapes in a shell around the brain.
 
@@ -31,6 +34,7 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators.physics import anatomy
+from synthzoo.generators.physics.anatomy import head_slice_probability
 from synthzoo.generators.engine.base import Generator, as_size
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
@@ -60,6 +64,7 @@ class NeuroMRI(Generator):
         target: str = "tissue",
         contrast: str = "random",
         n_extra: int = 6,
+        p_head_slice: float = 0.25,
         spacing: float = 1.0,
         means: SamplerLike = (25.0, 225.0),
         stds: SamplerLike = (5.0, 25.0),
@@ -122,6 +127,7 @@ class NeuroMRI(Generator):
         self.target = target
         self.contrast = contrast
         self.n_extra = int(n_extra)
+        self.p_head_slice = head_slice_probability(p_head_slice)
         self._source = source
 
     suggested_spacing = staticmethod(anatomy.suggested_spacing)
@@ -138,7 +144,8 @@ class NeuroMRI(Generator):
                                                  spacing=self.spacing, generator=generator)
             return self.add_head(labels, generator=generator)
         return anatomy.source_label_maps(self._source, batch=batch, size=size, dims=dims,
-                                         spacing=self.spacing, generator=generator)
+                                         spacing=self.spacing, generator=generator,
+                                         p_head=self.p_head_slice)
 
     def add_head(self, labels: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """Fill a shell of random width around the brain with ``n_extra`` random shapes."""
@@ -146,7 +153,8 @@ class NeuroMRI(Generator):
                                  generator=generator)
 
     def config(self) -> dict:
-        return {**super().config(), "anatomy": self.anatomy, "target": self.target,
+        return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
+                "target": self.target,
                 "contrast": self.contrast}
 
 

@@ -137,6 +137,7 @@ class PET(anatomy.SkullHead, Generator):
         out_size: int | Sequence[int] | None = None,
         anatomy: str = "synthseg-20",
         n_extra: int = 6,
+        p_head_slice: float = 0.25,
         spacing: float = 1.0,
         background: SamplerLike = (0.0, 0.05),
         csf: SamplerLike = (0.0, 0.4),
@@ -161,7 +162,7 @@ class PET(anatomy.SkullHead, Generator):
     ) -> None:
         if contrast not in CONTRASTS:
             raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
-        n_extra = self.init_anatomy(anatomy, n_extra)
+        n_extra = self.init_anatomy(anatomy, n_extra, p_head_slice)
         n_labels = SKULL + 1 + n_extra
         fixed: dict = {}
         if contrast == "fixed":
@@ -191,7 +192,8 @@ class PET(anatomy.SkullHead, Generator):
         self.contrast = contrast
 
     def config(self) -> dict:
-        return {**super().config(), "anatomy": self.anatomy, "contrast": self.contrast}
+        return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
+                "contrast": self.contrast}
 
 
 __all__ = ["PET", "PSF", "Uptake"]

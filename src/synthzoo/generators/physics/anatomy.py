@@ -155,12 +155,14 @@ class SkullHead:
     def head_target_lut(n_extra: int) -> list[int]:
         return list(range(SKULL)) + [0] * (1 + n_extra)
 
-    def init_anatomy(self, anatomy: str, n_extra: int) -> int:
-        """Resolve the anatomy source; returns the number of extra labels to generate."""
+    def init_anatomy(self, anatomy: str, n_extra: int, p_head_slice: float = 0.0) -> int:
+        """Resolve the anatomy source; returns the number of extra labels to generate.
+        ``p_head_slice``: see :func:`source_label_maps` (``p_head``)."""
         from synthzoo.anatomy import get_source
 
         source = get_source(anatomy)
         self.__dict__["anatomy"] = anatomy
+        self.__dict__["p_head_slice"] = head_slice_probability(p_head_slice)
         if anatomy == "mni152-tissue":
             self.__dict__["_head_lut"] = None
             return int(n_extra)
@@ -189,7 +191,8 @@ class SkullHead:
             return head_label_maps(batch=batch, size=size, dims=dims, spacing=self.spacing,
                                    n_extra=self.n_extra, generator=generator, skull_label=SKULL)
         idx = source_label_maps(self._source, batch=batch, size=size, dims=dims,
-                                spacing=self.spacing, generator=generator)
+                                spacing=self.spacing, generator=generator,
+                                p_head=getattr(self, "p_head_slice", 0.0))
         return torch.as_tensor(self._head_lut, device=idx.device)[idx]
 
 
@@ -248,30 +251,46 @@ def _crop(vol, size, generator):
                                                               device=generator.device)))
 
 
+def head_slice_probability(p: float) -> float:
+    """``p_head_slice`` checked: a probability."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p_head_slice must be in [0, 1], got {p}")
+    return p
+
+
 def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
-                      min_brain: float = 0.1):
+                      min_brain: float = 0.1, p_head: float = 0.0, min_head: float = 0.01):
     """Label indices ``int64 (B, 1, *size)`` from random *training* subjects of an anatomy
     source (:meth:`~synthzoo.anatomy.base.AnatomySource.training_volume`, so held-out subjects
     are never read), resampled to ``spacing`` mm, randomly cropped/padded to ``size``.
     ``dims=2`` gives axial slices whose brain area is at least ``min_brain`` of the subject's
-    largest."""
+    largest; with probability ``p_head`` instead any slice whose head area (non-zero labels) is
+    at least ``min_head`` of the largest -- neck, face, skull base and vertex included, so that
+    a 2D network applied to every slice of a whole-head volume has seen slices without brain."""
     import torch
 
+    p_head = head_slice_probability(p_head)
     subjects = source.train_subjects
     _, brain_lut = source.target("brain")
     brain_lut = torch.as_tensor(brain_lut, dtype=torch.bool)
+
+    def draw(n: int) -> int:
+        return int(torch.randint(n, (), generator=generator, device=generator.device))
+
     out = []
     for _ in range(batch):
-        subj = subjects[int(torch.randint(len(subjects), (), generator=generator, device=generator.device))]
+        subj = subjects[draw(len(subjects))]
         vol = _resampled(source, subj, spacing)
         if dims == 2:
             key = (source.name, subj, float(spacing))
             if key not in _AREAS:
-                _AREAS[key] = brain_lut[vol.long()].sum((0, 1)).float()
-            area = _AREAS[key]
-            usable = torch.nonzero(area >= min_brain * area.max()).flatten()
-            k = int(usable[int(torch.randint(len(usable), (), generator=generator, device=generator.device))])
-            vol = vol[:, :, k]
+                _AREAS[key] = (brain_lut[vol.long()].sum((0, 1)).float(), (vol > 0).sum((0, 1)).float())
+            brain_area, head_area = _AREAS[key]
+            head = p_head > 0 and float(torch.rand((), generator=generator, device=generator.device)) < p_head
+            area, least = (head_area, min_head) if head else (brain_area, min_brain)
+            usable = torch.nonzero(area >= least * area.max()).flatten()
+            vol = vol[:, :, int(usable[draw(len(usable))])]
         out.append(_crop(vol, size, generator).long())
     return torch.stack(out)[:, None].to(generator.device)
 
