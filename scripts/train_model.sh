@@ -34,6 +34,7 @@ PET_MORE="${PET_MORE/neuro-mri/pet}"
 STAGE4="${NEURO/--lr 2e-3/--lr 5e-4}"
 STAGE4="${STAGE4/--seed 0/--seed 2}"
 RAND_KW='"p_grouped": 1.0, "stds": [0.0, 10.0], "iso_resolution": [1.5, 3.0], "thick_resolution": [1.5, 5.0], "p_thick": 0.3, "bias_std": [0.0, 0.4], "gamma_std": 0.3, "separation": 15.0, "p_head_slice": 0.3'
+HEAD4="${STAGE4/--size 128/--size 96} --steps 1000 --task tissue-segmentation"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -81,6 +82,14 @@ declare -A RECIPE=(
   [pet-tissue-unet-2d.stage3]="${PET_MORE} --init-weights runs/pet-tissue-unet-2d-stage2.safetensors --init-sha256 1159714f8a2819084577584e5bf97965161907e581aef57639726a01e8bcf604 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; stage 3 of 3 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts'"
   [pet-tissue-unet-2d-fdg.stage3]="${PET_MORE} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --init-weights runs/pet-tissue-unet-2d-fdg-stage2.safetensors --init-sha256 8f96caa7e05ea55f853590a856ad2b7760901bf62e9bc9a6ee84b642c97a7879 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
+  # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
+  # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
+  [neuro-mri-brain-unet-2d.stage2]="${STAGE4} --steps 1500 --task brain-extraction --generator-kwargs '{\"target\": \"brain\", ${RAND_KW}}' --init-weights runs/neuro-mri-brain-unet-2d-stage1.safetensors --init-sha256 edff26217f8f749a796629a4371f3c90a9db23f1c49d63f004115a005fd988e7 --description 'Brain mask (skull stripping) of a whole-head MRI of any contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only with random contrasts and whole-head slices (stage 2 of 2)'"
+  [neuro-mri-brain-unet-2d-t1w.stage2]="${STAGE4} --steps 1500 --task brain-extraction --baseline --generator-kwargs '{\"target\": \"brain\", \"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-brain-unet-2d-t1w-stage1.safetensors --init-sha256 784b837a26e823dfafc48d21b9cdb87d98ae240b374cf17e3cee54de0cb5174b --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 2 of 2, whole-head slices)'"
+  [ct-tissue-unet-2d.stage4]="${HEAD4/neuro-mri/ct} --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/ct-tissue-unet-2d-stage3.safetensors --init-sha256 fab553bb72c2df6b34cfe2f94e1d03e04a32723fae03e964ed667e495f1726c7 --description 'Brain tissue (CSF, GM, WM) in head CT of any protocol, kernel or window; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random Hounsfield units, windows, cupping, streaks and noise, whole-head slices (after MRI T1w stage 1)'"
+  [ct-tissue-unet-2d-fixed.stage4]="${HEAD4/neuro-mri/ct} --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/ct-tissue-unet-2d-fixed-stage3.safetensors --init-sha256 f8f1ba4b0888ecdd284d97f9ac25bb236c1a259ddfd293715ec99bb5c0508673 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed head-CT protocol (textbook HU, soft kernel, brain window 40/80)'"
+  [pet-tissue-unet-2d.stage4]="${HEAD4/neuro-mri/pet} --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-stage3.safetensors --init-sha256 2349ca00576707228e5c6525334ab1dd1cf3b9a60d0f75a780daf49c932ec881 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts, whole-head slices (after MRI T1w stage 1)'"
+  [pet-tissue-unet-2d-fdg.stage4]="${HEAD4/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-fdg-stage3.safetensors --init-sha256 0c472091c12422a77a98b8c9e4b092e1b35656dfbc8529f10b584865f105461a --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
 )
 if [ "${1:-}" = "--list" ]; then printf '%s\n' "${!RECIPE[@]}" | sort; exit 0; fi
 NAME=${1:?usage: train_model.sh NAME [OUT] (--list for names)}
@@ -93,6 +102,12 @@ declare -A INIT=(
   [neuro-mri-tissue-unet-2d-t1w.stage2]="d039966:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage1.safetensors"
   [neuro-mri-tissue-unet-2d.stage4]="208b52b:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage3.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage4]="208b52b:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage2.safetensors"
+  [neuro-mri-brain-unet-2d.stage2]="208b52b:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d.safetensors runs/neuro-mri-brain-unet-2d-stage1.safetensors"
+  [neuro-mri-brain-unet-2d-t1w.stage2]="208b52b:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d-t1w.safetensors runs/neuro-mri-brain-unet-2d-t1w-stage1.safetensors"
+  [ct-tissue-unet-2d.stage4]="208b52b:src/synthzoo/zoo/weights/ct-tissue-unet-2d.safetensors runs/ct-tissue-unet-2d-stage3.safetensors"
+  [ct-tissue-unet-2d-fixed.stage4]="208b52b:src/synthzoo/zoo/weights/ct-tissue-unet-2d-fixed.safetensors runs/ct-tissue-unet-2d-fixed-stage3.safetensors"
+  [pet-tissue-unet-2d.stage4]="208b52b:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage3.safetensors"
+  [pet-tissue-unet-2d-fdg.stage4]="208b52b:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage3.safetensors"
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
   [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )
