@@ -217,16 +217,33 @@ def distances(pred: Any, truth: Any, n_labels: int, spacing: Sequence[float], ma
 
 
 # --------------------------------------------------------------------------- objects
-def object_f1(pred_mask: Any, truth_mask: Any, *, iou: float = OBJECT_IOU) -> float:
-    """F1 of object detection: connected components (face connectivity) of the boolean
-    ``truth_mask`` and ``pred_mask`` (same shape), matched when their IoU exceeds ``iou``
-    (>= 0.5, so each object matches at most one).  NaN when neither has an object."""
+def object_f1(pred_mask: Any, truth_mask: Any, *, iou: float = OBJECT_IOU,
+              pred_instances: Any = None, truth_instances: Any = None) -> float:
+    """F1 of object detection: objects are the connected components (face connectivity) of
+    the boolean ``truth_mask`` and ``pred_mask`` (same shape) -- or the given instance ids
+    (``*_instances``, 0 background, taken inside their mask), so that touching objects count
+    apart -- matched when their IoU exceeds ``iou`` (>= 0.5, so each object matches at most
+    one).  NaN when neither has an object."""
     from scipy import ndimage
 
     if iou < 0.5:
         raise ValueError(f"iou must be >= 0.5 (unique matching), got {iou}")
-    lt, nt = ndimage.label(np.asarray(truth_mask) != 0)
-    lp, n_p = ndimage.label(np.asarray(pred_mask) != 0)
+
+    def objects(mask: Any, ids: Any) -> tuple[np.ndarray, int]:
+        mask = np.asarray(mask) != 0
+        if ids is None:
+            return ndimage.label(mask)
+        ids = np.asarray(ids)
+        if ids.shape != mask.shape:
+            raise ValueError(f"instances {ids.shape} and mask {mask.shape} differ in shape")
+        present, lab = np.unique(np.where(mask, ids, 0), return_inverse=True)
+        lab = lab.reshape(mask.shape)
+        if present[0] != 0:  # every pixel an object: no background id among them
+            lab = lab + 1
+        return lab, int((present != 0).sum())
+
+    lt, nt = objects(truth_mask, truth_instances)
+    lp, n_p = objects(pred_mask, pred_instances)
     if nt + n_p == 0:
         return float("nan")
     both = (lt > 0) & (lp > 0)
@@ -241,11 +258,12 @@ def object_f1(pred_mask: Any, truth_mask: Any, *, iou: float = OBJECT_IOU) -> fl
 # --------------------------------------------------------------------------- per label
 def label_metrics(pred: Any, truth: Any, n_labels: int, mask: Any = None, *,
                   spacing: Sequence[float] | None = None,
-                  object_labels: Sequence[int] = ()) -> list[dict[str, float]]:
+                  object_labels: Sequence[int] = (), pred_instances: Any = None,
+                  truth_instances: Any = None) -> list[dict[str, float]]:
     """Per label: ``dice``, ``volume_similarity``, ``n_truth``, ``n_pred`` (:func:`per_label` of
     :func:`confusion`), with ``spacing`` also ``hd95`` and ``assd`` in mm (:func:`distances`), and
-    ``object_f1`` (:func:`object_f1`; NaN for labels not in ``object_labels``).  Everything is
-    restricted to ``mask`` when given."""
+    ``object_f1`` (:func:`object_f1`, with the instance ids when given; NaN for labels not in
+    ``object_labels``).  Everything is restricted to ``mask`` when given."""
     out = per_label(confusion(pred, truth, n_labels, mask))
     if spacing is not None:
         for m, d in zip(out, distances(pred, truth, n_labels, spacing, mask)):
@@ -254,7 +272,8 @@ def label_metrics(pred: Any, truth: Any, n_labels: int, mask: Any = None, *,
         m["object_f1"] = float("nan")
         if k in object_labels:
             fov = True if mask is None else np.asarray(mask) != 0
-            m["object_f1"] = object_f1((np.asarray(pred) == k) & fov, (np.asarray(truth) == k) & fov)
+            m["object_f1"] = object_f1((np.asarray(pred) == k) & fov, (np.asarray(truth) == k) & fov,
+                                       pred_instances=pred_instances, truth_instances=truth_instances)
     return out
 
 

@@ -487,9 +487,9 @@ def test_group_writer_arrays_dtypes_and_errors(tmp_path):
     w.advance(2, 5)
     assert calls == [("c1", 2, 5)]
     store.GroupWriter(g, "c1").advance(1, 2)  # no progress callback: nothing to call
-    assert raises(w.create, "probs", (4, 4)) == "case 'c1': unknown array 'probs'; valid: image, labels, mask, brain"
+    assert raises(w.create, "probs", (4, 4)) == "case 'c1': unknown array 'probs'; valid: image, labels, mask, brain, instances"
     assert raises(w.create, "labels", (4, 4), "float32") == "case 'c1': labels must be uint8, not float32"
-    assert raises(w.put, "probs", np.zeros((2, 2))) == "case 'c1': unknown array 'probs'; valid: image, labels, mask, brain"
+    assert raises(w.put, "probs", np.zeros((2, 2))) == "case 'c1': unknown array 'probs'; valid: image, labels, mask, brain, instances"
     img = w.create("image", (300, np.int64(20)), "f4")  # any spelling of the right dtype
     assert img.dtype == np.float32 and img.shape == (300, 20) and img.chunks == (256, 20)
     assert g["image"].shape == (300, 20)

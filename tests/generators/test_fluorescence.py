@@ -79,6 +79,38 @@ def test_instance_and_binary_targets():
     assert binary.label_names == ("background", "nucleus")
 
 
+def test_boundary_target_marks_object_rims_and_separates_touching_nuclei():
+    import torch.nn.functional as F
+
+    gen = create("fluorescence", boundary=True, fill=1.0, object_size=10.0, rotation=0.0,
+                 scaling=1.0, svf_std=0.0)
+    assert gen.label_names == ("background", "nucleus", "boundary")
+    assert gen.config()["boundary"] is True
+    lab = gen.default_labels(batch=2, size=64, dims=2, generator=torch.Generator().manual_seed(0))
+    s = gen(lab, generator=torch.Generator().manual_seed(1))
+    ids, t = lab[:, 0], s.labels[:, 0]
+    assert set(t.unique().tolist()) == {0, 1, 2}
+    assert torch.equal(t > 0, ids > 0)  # nucleus and boundary together are the objects
+    # a rim pixel has a face neighbour of another label; an interior pixel has none
+    pad = F.pad(ids[:, None].float(), (1, 1, 1, 1), mode="replicate")[:, 0]
+    neighbours = [pad[:, :-2, 1:-1], pad[:, 2:, 1:-1], pad[:, 1:-1, :-2], pad[:, 1:-1, 2:]]
+    differs = torch.stack([n != ids for n in neighbours]).any(0)
+    assert torch.equal(t == 2, differs & (ids > 0))
+    # packed nuclei touch; their interiors never do
+    touching = sum(int(((n != ids) & (n > 0) & (ids > 0)).sum()) for n in neighbours)
+    assert touching > 0
+    interior = torch.where(t == 1, ids, torch.zeros_like(ids)).float()
+    pad_i = F.pad(interior[:, None], (1, 1, 1, 1))[:, 0]
+    for n in (pad_i[:, :-2, 1:-1], pad_i[:, 2:, 1:-1], pad_i[:, 1:-1, :-2], pad_i[:, 1:-1, 2:]):
+        assert not bool(((n != interior) & (n > 0) & (interior > 0)).any())
+    # 3D as well, and the option excludes instance targets
+    lab3 = gen.default_labels(batch=1, size=24, dims=3, generator=torch.Generator().manual_seed(0))
+    t3 = gen(lab3, generator=torch.Generator().manual_seed(1)).labels
+    assert set(t3.unique().tolist()) == {0, 1, 2} and torch.equal(t3 > 0, lab3 > 0)
+    with pytest.raises(ValueError, match="exclude each other"):
+        create("fluorescence", boundary=True, instances=True)
+
+
 def test_max_objects_is_respected_and_validated():
     gen = create("fluorescence", instances=True, max_objects=20, object_size=6.0, fill=1.0)
     lab = gen.default_labels(batch=1, size=64, dims=2, generator=torch.Generator().manual_seed(0))

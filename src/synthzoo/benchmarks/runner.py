@@ -31,6 +31,7 @@ from synthzoo.benchmarks import records as rec
 from synthzoo.benchmarks.baselines import BASELINES, MAPPING_RULE
 from synthzoo.benchmarks.records import RECORDS, RecordError
 from synthzoo.metrics import label_metrics
+from synthzoo.zoo.instances import BOUNDARY
 
 BACKGROUND = "background"
 #: labels whose connected components are instances (object F1 is computed for them)
@@ -77,7 +78,7 @@ def target_of(card: Any, label_names: Iterable[str]) -> str | None:
     """The target of test set ``card`` whose label names are ``label_names`` (``None``: none)."""
     from synthzoo.datasets.registry import targets
 
-    names = tuple(label_names)
+    names = tuple(n for n in label_names if n != BOUNDARY)  # a boundary class folds into its object
     return next((t for t, ls in targets(card).items() if ls == names), None)
 
 
@@ -174,7 +175,8 @@ def checksums(ts: Any) -> tuple[str, dict[str, str]]:
     return h(cases), {name: h(arrays) for name, arrays in cases.items()}
 
 
-def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
+def _zoo_probabilities(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
+    """Class probabilities ``(K, *case layout)`` of a zoo model on ``case``."""
     from synthzoo.zoo.predict import predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
@@ -189,13 +191,40 @@ def _zoo_predict(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
     prob = predict_array(model, card, img, spacing=spacing, device=device)
     if zyx_2d:
         prob = np.moveaxis(prob, -1, 1)  # (K, y, x, z) -> (K, z, y, x)
-    return prob.argmax(0).astype(np.uint8)
+    return prob
+
+
+def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:
+    """A label map of a model with a ``boundary`` class in the labels without it: boundary
+    pixels belong to the object (:func:`synthzoo.zoo.instances.object_classes`)."""
+    from synthzoo.zoo.instances import object_classes
+
+    names = list(label_names)
+    if BOUNDARY not in names:
+        return labels
+    obj, bnd = object_classes(names)
+    keep = [n for n in names if n != BOUNDARY]
+    lut = np.array([keep.index(names[obj] if i == bnd else n) for i, n in enumerate(names)], np.uint8)
+    return lut[labels]
+
+
+def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, Any] | None = None) -> np.ndarray:
+    """Label map of a zoo model on ``case`` in the test set's label order (a ``boundary``
+    class folded into its object); with ``ctx``, a boundary model's instance ids go to
+    ``ctx["pred_instances"]``."""
+    prob = _zoo_probabilities(model, card, case, device)
+    names = tuple(getattr(card, "label_names", ()))
+    if ctx is not None and BOUNDARY in names:
+        from synthzoo.zoo.instances import instances_from_probabilities
+
+        ctx["pred_instances"] = instances_from_probabilities(prob, names)
+    return fold_boundary(prob.argmax(0).astype(np.uint8), names)
 
 
 def predict_case(bm: BenchModel, case: Any, ctx: dict[str, Any], device: str) -> tuple[np.ndarray, str | None]:
     """Label map of ``case`` by ``bm`` (and the baseline's calibration note)."""
     if bm.kind != "classical":
-        return _zoo_predict(ctx["model"], ctx["card"], case, device), None
+        return _zoo_predict(ctx["model"], ctx["card"], case, device, ctx), None
     img = np.asarray(case.image.compute(), np.float32)
     mask = None if case.mask is None else np.asarray(case.mask.compute())
     return BASELINES.get(bm.name).predict(img, mask, ctx["mapping"]), ctx["calibration"]
@@ -290,8 +319,11 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
             ("calibration", bm.name, bm.version, spec.testset, spec.calib_root, case.contrast),
             lambda: _calibration(bm, calib, case.contrast, k))
     pred, calibration = predict_case(bm, case, ctx, spec.device)
-    metrics = label_metrics(pred, truth, k, case.mask, spacing=case.spacing,
-                            object_labels=object_labels(ts.card) if target == "labels" else ())
+    objects = object_labels(ts.card) if target == "labels" else ()
+    truth_ids = getattr(case, "instances", None) if objects else None
+    metrics = label_metrics(pred, truth, k, case.mask, spacing=case.spacing, object_labels=objects,
+                            pred_instances=ctx.get("pred_instances") if objects else None,
+                            truth_instances=None if truth_ids is None else np.asarray(truth_ids))
     seconds = round(time.perf_counter() - t0, 3)
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     rows = []

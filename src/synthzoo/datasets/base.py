@@ -85,7 +85,7 @@ class TestSetBuilder:
 
     Subclasses set the class attributes and implement :meth:`plan` and :meth:`write_case`.
     ``write_case`` writes ``image`` (float32), ``labels`` (uint8) and optionally ``mask``
-    (uint8) through the writer and returns the case attributes (``REQUIRED_ATTRS`` minus
+    (uint8), an extra target (e.g. ``brain``, uint8) and ``instances`` (uint16) through the writer and returns the case attributes (``REQUIRED_ATTRS`` minus
     those the store fills in: ``domain``, ``contrast``, ``seed``, ``license``).
     """
 
@@ -176,7 +176,8 @@ class Case:
 
     Arrays keep the stored layout (``attrs['axes']``: ``'xyz'``, ``'zyx'`` or ``'yx'``):
     ``image`` float32, ``labels`` uint8, ``mask`` uint8 or ``None``, ``brain`` (a brain-mask
-    target, uint8) or ``None``.
+    target, uint8) or ``None``, ``instances`` (object ids, uint16, 0 background: touching
+    objects apart, for object F1) or ``None``.
     """
 
     name: str
@@ -185,6 +186,7 @@ class Case:
     mask: Any
     attrs: Mapping[str, Any]
     brain: Any = None
+    instances: Any = None
 
     @property
     def contrast(self) -> str:

@@ -35,7 +35,8 @@ OFFSET = 100.0
 
 
 def nuclei(shape: tuple[int, int, int], r: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Labels ``uint8 (Z, Y, X)`` (0/1) and dye density ``float32 (Z, Y, X)`` of a specimen."""
+    """Instance ids ``uint16 (Z, Y, X)`` (0 background, one id per nucleus; the labels are
+    ``ids > 0``) and dye density ``float32 (Z, Y, X)`` of a specimen."""
     from scipy import ndimage
     from scipy.spatial.transform import Rotation
 
@@ -45,7 +46,7 @@ def nuclei(shape: tuple[int, int, int], r: np.random.Generator) -> tuple[np.ndar
     rough = 0.12 * rough / max(rough.std(), 1e-8)
     chroma = ndimage.gaussian_filter(r.standard_normal(shape), 1.0)
     chroma = 1.0 + 0.35 * chroma / max(chroma.std(), 1e-8)
-    labels = np.zeros(shape, np.uint8)
+    labels = np.zeros(shape, np.uint16)
     dens = np.zeros(shape, np.float32)
     placed: list[tuple[np.ndarray, float]] = []
     base = min(ny, nx) / 9
@@ -68,7 +69,7 @@ def nuclei(shape: tuple[int, int, int], r: np.random.Generator) -> tuple[np.ndar
         for _ in range(int(r.integers(1, 4))):
             o = r.normal(0, 0.35, 3) * radii
             nucleoli |= (((d - o) / (0.2 * radii.mean())) ** 2).sum(-1) <= 1
-        labels[sl][inside] = 1
+        labels[sl][inside] = len(placed)
         dens[sl][inside] = (bright * chroma[sl] * np.where(nucleoli, 0.3, 1.0))[inside]
         if len(placed) >= 60:
             break
@@ -117,10 +118,12 @@ class FluorescenceNuclei(TestSetBuilder):
     def write_case(self, spec: CaseSpec, writer: CaseWriter, *, size: int, workers: int = 1) -> dict[str, Any]:
         r = rng(spec.seed)
         p = dict(spec.params)
-        labels, dens = nuclei((size // 2, size, size), r)
+        ids, dens = nuclei((size // 2, size, size), r)
         image = microscope(dens, p, r)
         writer.put("image", image)
-        writer.put("labels", labels[p["z_step"] // 2 :: p["z_step"]])
+        planes = ids[p["z_step"] // 2 :: p["z_step"]]
+        writer.put("labels", (planes > 0).astype(np.uint8))
+        writer.put("instances", planes)
         return {"spacing": [PIXEL_UM * p["z_step"], PIXEL_UM, PIXEL_UM], "spacing_unit": self.spacing_unit, "axes": "zyx",
                 "units": "camera counts (ADU, offset 100)", "simulator": "synthzoo.datasets.fluorescence.microscope",
                 "parameters": {**p, "pixel_um": PIXEL_UM, "offset_adu": OFFSET}}

@@ -4,7 +4,7 @@ Layout under a root folder::
 
     ROOT/NAME.zarr/                 a Zarr group; attrs: card, build (size, cases, seed), complete
         CASE/                       one group per case; attrs: spacing, axes, domain, contrast,
-            image  labels  [mask] [brain]   simulator, parameters, seed, anatomy_source, license, sha256
+            image labels [mask] [brain] [instances]   simulator, parameters, seed, anatomy_source, license, sha256
         manifest.json               sha256, shape, dtype of every array; sha256 of the canonical
                                     JSON of every card field, the build settings and every case
                                     attribute (``metadata``)
@@ -37,9 +37,10 @@ FORMAT_VERSION = 1  # the store layout (part of the build settings)
 MANIFEST_VERSION = 2  # 2: the manifest also covers the card, build settings and case attributes
 #: most cases a store may hold per contrast (a plan is made in memory before building)
 MAX_CASES_PER_CONTRAST = 1000
-ARRAY_KEYS = ("image", "labels", "mask", "brain")
-DTYPES = {"image": "float32", "labels": "uint8", "mask": "uint8", "brain": "uint8"}
-OPTIONAL_KEYS = ("mask", "brain")  # field-of-view mask; brain mask (a second target)
+ARRAY_KEYS = ("image", "labels", "mask", "brain", "instances")
+DTYPES = {"image": "float32", "labels": "uint8", "mask": "uint8", "brain": "uint8", "instances": "uint16"}
+# field-of-view mask; brain mask (a second target); object instance ids (for object F1)
+OPTIONAL_KEYS = ("mask", "brain", "instances")
 
 
 def default_root() -> Path:
@@ -529,7 +530,8 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
         for key in OPTIONAL_KEYS:
             if key in lazy and lazy[key].shape != lazy["image"].shape:
                 raise DatasetError(f"{where}: {key} {lazy[key].shape} and image {lazy['image'].shape} differ in shape")
-        cases[cname] = Case(cname, lazy["image"], lazy["labels"], lazy.get("mask"), cattrs, lazy.get("brain"))
+        cases[cname] = Case(cname, lazy["image"], lazy["labels"], lazy.get("mask"), cattrs, lazy.get("brain"),
+                            lazy.get("instances"))
     return TestSet(path, card, manifest, cases)
 
 

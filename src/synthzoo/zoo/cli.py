@@ -96,6 +96,7 @@ def predict_cmd(
     spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size in the model's unit (mm; um for microscopy models: see `synthzoo zoo info`) overriding the file's; PNG/TIFF default to the model's."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (it goes to stderr)."),
+    instances: bool = typer.Option(False, "--instances", help="Write object ids (0 background, 1..N) instead of classes; touching objects are separated when the model has a boundary class (e.g. nuclei models)."),
 ) -> None:
     """Segment an image with a pretrained model (every output is checked before inference)."""
     from rich.console import Console
@@ -110,7 +111,7 @@ def predict_cmd(
         with bar:
             paths = predict_file(model, input, output, probabilities=probabilities, device=device,
                                  overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                 instances=instances, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

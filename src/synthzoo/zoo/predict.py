@@ -218,9 +218,11 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
                  overlap: float = OVERLAP, offline: bool = False,
                  spacing: float | None = None, overwrite: bool = False,
-                 progress: Progress | None = None) -> list[Path]:
+                 progress: Progress | None = None, instances: bool = False) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
-    to ``output`` (input's geometry) and optionally the probabilities.
+    to ``output`` (input's geometry) and optionally the probabilities.  With ``instances``,
+    ``output`` holds object ids instead (0 background, 1..N; touching objects apart when the
+    model has a ``boundary`` class: :func:`synthzoo.zoo.instances.instances_from_probabilities`).
 
     ``spacing`` (isotropic, in the card's ``spacing_unit``: mm, or um for microscopy models)
     overrides the file's voxel size; a file's own voxel size is converted to the card's unit
@@ -245,6 +247,13 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     if spacing is not None:
         spacing = positive_finite(spacing, "--spacing")
     card = get_card(model_name)
+    if instances:  # before anything is read: a model without one object label cannot
+        from synthzoo.zoo.instances import InstanceError, instances_from_probabilities, object_classes
+
+        try:
+            object_classes(card.label_names)
+        except InstanceError as exc:
+            raise InstanceError(f"--instances with {model_name}: {exc}") from None
     input = Path(input)
     if not input.exists():
         raise ImageFileError(f"{input}: no such file")
@@ -273,7 +282,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                          progress=progress)
     if data is not img.data:  # reoriented: back to the input's voxel order
         prob = np.stack([back(p) for p in prob])
-    labels = prob.argmax(0)
+    labels = instances_from_probabilities(prob, card.label_names) if instances else prob.argmax(0)
     writes = {targets[0].path: writer(output, labels, img)}
     if probabilities is not None:
         writes[targets[1].path] = writer(probabilities, prob, img, kind="probabilities")

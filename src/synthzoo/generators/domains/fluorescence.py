@@ -10,7 +10,11 @@ background)) + N(0, read)`` is the standard widefield/confocal camera model (e.g
 
 Layout: ``(B, 1, H, W)`` in 2D and ``(B, 1, Z, Y, X)`` in 3D with the optical axis ``z`` first.
 Generation labels: 0 background, ``1..max_objects`` object instances.  The target is
-foreground/background, or the instances themselves with ``instances=True``.
+foreground/background; with ``boundary=True`` three classes, background, nucleus (interior)
+and boundary (the pixels of an object next to another object or the background, face
+connectivity), the output of a 3-class U-Net from which touching nuclei are separated
+(:func:`synthzoo.zoo.instances.instances_from_boundary`); or the instances themselves with
+``instances=True``.
 
 Defaults (all overridable with a number, a ``(low, high)`` pair or a sampler): object size
 (grid spacing) U(6, 16) voxels, fill fraction U(0.3, 1), elongation up to 1.6, object mean
@@ -54,6 +58,27 @@ WIDEFIELD = {"object_mean": (0.54, 0.66), "object_std": 0.02, "heterogeneity": 0
              "illumination": 0.1, "photons": 100.0, "read_noise": 1.5, "defocus_spread": 2.5,
              "defocus_fade": 1.0}
 CONTRASTS = ("random", "widefield")
+
+
+def object_boundary(labels: torch.Tensor) -> torch.Tensor:
+    """``bool`` mask of the object pixels of instance labels ``(B, 1, *spatial)`` (2D or 3D, 0
+    background) with a face neighbour of another label (object or background); the image
+    border does not count."""
+    pool = F.max_pool2d if labels.dim() == 4 else F.max_pool3d
+    ndim = labels.dim() - 2
+    lab = labels.float()
+    # a cross (face neighbours) per axis, so that diagonal neighbours do not count
+    edge = torch.zeros(labels.shape, dtype=torch.bool, device=labels.device)
+    for axis in range(ndim):
+        k = [1] * ndim
+        k[axis] = 3
+        pad = [0, 0] * ndim
+        pad[2 * (ndim - 1 - axis)] = pad[2 * (ndim - 1 - axis) + 1] = 1
+        padded = F.pad(lab, pad, mode="replicate")
+        hi = pool(padded, tuple(k), 1)
+        lo = -pool(-padded, tuple(k), 1)
+        edge |= (hi != lab) | (lo != lab)
+    return edge & (labels > 0)
 
 
 class PSF(Step):
@@ -228,6 +253,7 @@ class Fluorescence(Generator):
         spacing: float = 1.0,
         max_objects: int = 255,
         instances: bool = False,
+        boundary: bool = False,
         object_size: SamplerLike = (6.0, 16.0),
         fill: SamplerLike = (0.3, 1.0),
         elongation: SamplerLike = (1.0, 1.6),
@@ -252,6 +278,9 @@ class Fluorescence(Generator):
     ) -> None:
         if max_objects < 1:
             raise ValueError(f"max_objects must be >= 1, got {max_objects}")
+        if instances and boundary:
+            raise ValueError("instances=True and boundary=True exclude each other: instance ids "
+                             "or background/nucleus/boundary classes")
         if contrast not in CONTRASTS:
             raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
         if contrast == "widefield":
@@ -277,11 +306,14 @@ class Fluorescence(Generator):
         if instances:
             names = ["background"] + [f"object_{k}" for k in range(1, n)]
             lut = None
+        elif boundary:
+            names, lut = ["background", "nucleus", "boundary"], [0] + [1] * (n - 1)
         else:
             names, lut = ["background", "nucleus"], [0] + [1] * (n - 1)
         super().__init__(steps, n_labels=n, label_names=names, target_lut=lut, spacing=spacing)
         self.max_objects = int(max_objects)
         self.instances = bool(instances)
+        self.boundary = bool(boundary)
         self.contrast = contrast
         self.object_size = as_sampler(object_size, name="object_size")
         self.fill = as_sampler(fill, name="fill")
@@ -315,9 +347,16 @@ class Fluorescence(Generator):
             paint_ellipsoids(out[b, 0], centres, radii, ids, coords=coords, generator=generator)
         return out
 
+    def make_target(self, labels: torch.Tensor) -> torch.Tensor:
+        target = super().make_target(labels)
+        if self.boundary:
+            target = torch.where(object_boundary(labels), torch.full_like(target, 2), target)
+        return target
+
     def config(self) -> dict:
         cfg = super().config()
-        cfg.update(max_objects=self.max_objects, instances=self.instances, contrast=self.contrast,
+        cfg.update(max_objects=self.max_objects, instances=self.instances, boundary=self.boundary,
+                   contrast=self.contrast,
                    labels={"object_size": self.object_size.to_dict(), "fill": self.fill.to_dict(),
                            "elongation": self.elongation.to_dict()})
         return cfg

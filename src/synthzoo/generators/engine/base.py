@@ -216,8 +216,12 @@ class Generator(nn.Module):
             state = step.apply(state, params=p)
         if state.image is None:
             raise RuntimeError(f"{self.name}: no step created an image")
-        target = torch.take(self.target_lut.to(state.labels.device), state.labels)
-        return Sample(state.image.float(), target, params, state.spacing)
+        return Sample(state.image.float(), self.make_target(state.labels), params, state.spacing)
+
+    def make_target(self, labels: torch.Tensor) -> torch.Tensor:
+        """The target of the final generation labels ``int64 (B, 1, *spatial)``: the look-up
+        ``target_lut`` (a subclass may derive more, e.g. object boundaries)."""
+        return torch.take(self.target_lut.to(labels.device), labels)
 
     def forward(self, labels: torch.Tensor, /, *, generator: torch.Generator) -> Sample:
         return self.apply(labels, params=self.sample_params(labels, generator=generator))
