@@ -61,8 +61,10 @@ declare -A RECIPE=(
   # 0.176 s/step (patch 64 at 0.5 um: fluorescence-nuclei's 0.25 um pixels downsampled 2x).
   # Tried and not kept (docs/zoo.md): the same pair with '{"object_size": [8.0, 22.0],
   # "focus_depth": [0.0, 2.0]}' (nuclei off the focal plane) scored lower.
-  [fluorescence-nuclei-unet-2d]="$FLUO --task nuclei-segmentation --description 'Nuclei vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise'"
-  [fluorescence-nuclei-unet-2d-widefield]="$FLUO --task nuclei-segmentation --baseline --generator-kwargs '{\"contrast\": \"widefield\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope'"
+  # Three classes (background, nucleus interior, boundary) so that touching nuclei separate
+  # (predict --instances); the earlier 2-class pair was trained on the same recipe without it.
+  [fluorescence-nuclei-unet-2d]="$FLUO --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise'"
+  [fluorescence-nuclei-unet-2d-widefield]="$FLUO --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope'"
   # 0.403 s/step (patch 96 at 0.016 um: em-cells' 8 nm pixels downsampled 2x)
   [em-cells-unet-2d]="$EM --task membrane-organelle-segmentation --generator-kwargs '{\"targets\": \"cytoplasm-membrane-mitochondrion-vesicle\"}' --description 'Cytoplasm, membranes, mitochondria and vesicles in electron micrographs of any modality; 2D at 16 nm; trained on warped Voronoi cells with random intensities'"
   [em-cells-unet-2d-tem]="$EM --task membrane-organelle-segmentation --baseline --generator-kwargs '{\"targets\": \"cytoplasm-membrane-mitochondrion-vesicle\", \"contrast\": \"tem\"}' --description 'Narrow baseline: the same network, steps and cells trained on one fixed TEM-like look'"
