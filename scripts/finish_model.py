@@ -127,6 +127,9 @@ def main() -> None:
     fg = df[df["label"] != "background"]
     table = fg.groupby(["model", "contrast"])["dice"].mean().unstack()
     print(table.round(3).to_string())
+    objects = fg.dropna(subset=["object_f1"]).groupby(["model", "contrast"])["object_f1"].mean().unstack()
+    if len(objects):
+        print("object F1 (true instances)\n" + objects.round(3).to_string())
     from synthzoo.zoo.card import WeightCard
 
     agreement = contrast_agreement(names, root, args.testset) if args.testset == "neuro-contrasts" else {}
@@ -137,6 +140,8 @@ def main() -> None:
                                  "default size and cases), from synthzoo.benchmarks.runner"),
                  "command": command,
                  **{c: round(float(v), 4) for c, v in table.loc[name].items() if v == v}}  # no NaN (other test sets)
+        if name in objects.index:
+            bench["object_f1"] = {c: round(float(v), 4) for c, v in objects.loc[name].items() if v == v}
         metrics = {**card.metrics, "benchmark": bench}
         if name in agreement:
             metrics["contrast_agreement"] = agreement[name]
@@ -217,7 +222,9 @@ def figure(names: list[str], root: Path, testset: str) -> None:
     if len(target) != 1 or None in target:
         sys.exit(f"figure: the models {', '.join(names)} do not share one target of {testset}")
     target = target.pop()
-    K = len(get_card(names[0]).label_names)
+    from synthzoo.datasets.registry import targets
+
+    K = len(targets(ts.card)[target])  # a boundary class is folded into its object
     cases = {}
     for c in ts:
         cases.setdefault(c.contrast, c)
@@ -241,7 +248,7 @@ def figure(names: list[str], root: Path, testset: str) -> None:
             ax.set_title(title, fontsize=6)
             ax.axis("off")
     fig.suptitle(f"{testset}: unseen contrasts (one case each; Dice over the whole case)", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / (2.4 * len(cases))))  # room for the title
     path = ROOT / "docs" / "zoo" / (f"{testset}.png" if target == "labels" else f"{testset}-{target}.png")
     save_figure(fig, path, dpi=80)
     print(path)
