@@ -272,3 +272,27 @@ def test_a_boundary_model_is_scored_on_nuclei_with_its_instances(root, tmp_path,
         components = object_f1(ids != 0, ids != 0, truth_instances=ids)
         assert r["object_f1"] >= 0.95 and r["object_f1"] > components
     assert {r["label"] for r in records if r["model"] == toy.name} == {"background", "nucleus"}
+
+
+def test_a_changed_case_is_a_new_run_and_a_stale_store_is_rebuilt(root, monkeypatch, capsys):
+    """The run key holds the case's content hash (a builder that changed its cases never finds
+    its runs done), and the runner rebuilds a store written by another builder version."""
+    import synthzoo.datasets as ds
+    from synthzoo.datasets.store import stored_settings
+
+    bm = runner.resolve_models(["multi-otsu"])[0]
+    card = ds.get_builder("em-cells").card(size=48, cases=1, seed=0, case_names=("tem-000",))
+    a, b = runner.run_key(bm, card, "tem-000", "a" * 64), runner.run_key(bm, card, "tem-000", "b" * 64)
+    assert a != b and a.endswith("__tem-000__" + "a" * 12)
+    b_ = ds.get_builder("em-cells")
+    ts = runner._open_or_build("em-cells", root / "stale", size=b_.quick_size)
+    assert stored_settings(ts)["version"] == b_.version
+    built = (ts.path / "manifest.json").stat().st_mtime_ns
+    assert runner._open_or_build("em-cells", root / "stale", size=b_.quick_size).path == ts.path
+    assert (ts.path / "manifest.json").stat().st_mtime_ns == built  # current: opened as is
+    v = b_.version
+    monkeypatch.setattr(type(b_), "version", v + 1)
+    again = runner._open_or_build("em-cells", root / "stale", size=b_.quick_size)
+    assert stored_settings(again)["version"] == v + 1
+    assert (again.path / "manifest.json").stat().st_mtime_ns != built
+    assert "built by version 1 of the em-cells builder, now 2: rebuilding it" in capsys.readouterr().out

@@ -110,7 +110,7 @@ CARD = {"name": NAME, "domain": "toy", "dims": 2, "description": "two hand-writt
         "label_names": ["background", "square", "bar"], "contrasts": ["bright", "dim"], "license": LICENSE,
         "anatomy_source": "none", "size": 16, "cases_per_contrast": 1, "seed": 0, "cases": [B, D],
         "references": []}
-SETTINGS = {"size": 16, "cases": 1, "seed": 0, "format": 1, "contrasts": ["bright", "dim"]}
+SETTINGS = {"size": 16, "cases": 1, "seed": 0, "format": 1, "contrasts": ["bright", "dim"], "version": 1}
 
 
 @pytest.fixture()
@@ -406,7 +406,7 @@ def test_malformed_group_metadata_is_not_a_store(tmp_path, text):
 def test_check_build_settings_and_paths(tmp_path):
     root = tmp_path / "a" / "b"  # created later
     plan = store.check_build(Toy(), root, size=12, cases=3, seed=5, contrasts=["dim"])
-    assert plan == store.BuildPlan(NAME, 12, {"size": 12, "cases": 3, "seed": 5, "format": 1, "contrasts": ["dim"]},
+    assert plan == store.BuildPlan(NAME, 12, {"size": 12, "cases": 3, "seed": 5, "format": 1, "contrasts": ["dim"], "version": 1},
                                    root / f"{NAME}.zarr", root / f".{NAME}.zarr.partial")
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.size = 1  # a checked plan is not changed afterwards
@@ -542,13 +542,35 @@ def test_build_writes_the_cases_the_card_and_a_manifest(built):
         assert grp[c]["image"].chunks == CHUNKS and len(list((path / c / "image" / "c").rglob("*"))) == 2 + 6
 
 
+def test_a_store_of_an_earlier_builder_version_is_rebuilt(built, tmp_path, chunks8):
+    """Same settings, another ``version`` of the builder: the cases are obsolete, so the store
+    is rebuilt (replaced once whole) without ``force``; a store without a stored version is
+    version 1."""
+    import zarr
+
+    root, path, _, _ = built
+    shutil.copytree(path, tmp_path / f"{NAME}.zarr")
+    grp = zarr.open_group(str(tmp_path / f"{NAME}.zarr"), mode="a")
+    grp.attrs["build"] = {k: v for k, v in SETTINGS.items() if k != "version"}  # before versions
+    assert store._stored_settings(tmp_path / f"{NAME}.zarr") == SETTINGS
+    toy = Toy()
+    assert store.build(toy, tmp_path) == tmp_path / f"{NAME}.zarr" and toy.calls == []  # 1 == 1
+    toy.version = 2
+    assert store.build(toy, tmp_path) == tmp_path / f"{NAME}.zarr" and toy.calls == [B, D]
+    assert store._stored_settings(tmp_path / f"{NAME}.zarr") == {**SETTINGS, "version": 2}
+    assert store.stored_settings(store.open_testset(NAME, tmp_path))["version"] == 2
+    # other settings still need force, whatever the version
+    toy.version = 3
+    assert "pass force=True" in raises(store.build, toy, tmp_path, seed=4)
+
+
 def test_build_is_reused_rebuilt_only_with_force_and_checked_first(built, tmp_path, chunks8):
     root, path, _, _ = built
     toy = Toy()
     mtime = os.path.getmtime(path / "manifest.json")
     assert store.build(toy, root) == path and toy.calls == []  # same settings: returned as is
     assert os.path.getmtime(path / "manifest.json") == mtime
-    old = {"size": 16, "cases": 1, "seed": 0, "format": 1, "contrasts": ["bright", "dim"]}
+    old = {"size": 16, "cases": 1, "seed": 0, "format": 1, "contrasts": ["bright", "dim"], "version": 1}
     new = {**old, "seed": 1}
     assert raises(store.build, toy, root, seed=1) == (
         f"{path} exists, built with {old}; requested {new}: pass force=True (--force) to rebuild, or use another root")

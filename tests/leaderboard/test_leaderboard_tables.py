@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from synthzoo.benchmarks.records import RecordError
-from synthzoo.leaderboard.tables import board, fmt, table, write_tables
+from synthzoo.leaderboard.tables import board, fmt, latest_builds, table, write_tables
 
 EXPECTED_MD = r"""
 ### neuro-mri
@@ -192,3 +192,22 @@ def test_only_the_latest_version_of_a_model_is_tabled(rows):
     assert ("unet", "neuro-contrasts/ct") not in neuro.cells  # the new version has no CT case yet
     assert f"left out: {'c' * 12}." in neuro.notes[-1]
     assert table(rows, fmt_="md") == EXPECTED_MD  # one version each: no note
+
+
+def test_only_the_latest_build_of_a_test_set_is_tabled(rows):
+    """Records of a test set whose builder since changed its cases (another testset_sha256 for
+    the same size and seed): only the newest build's records are tabled, with a note."""
+    import pandas as pd
+
+    old = "f" * 64
+    stale = [{**r, "testset_sha256": old, "time": "2025-06-01T00:00:00+00:00",
+              "run_key": r["run_key"] + "-old", "dice": r["dice"] if r["label"] == "background" else 0.05}
+             for r in rows if r["testset"] == "neuro-contrasts"]
+    neuro = board(pd.DataFrame(stale + rows))[0]
+    assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.7)  # as without it
+    assert any(f"neuro-contrasts: only the records of its latest build are tabled; left out: builds {old[:12]}"
+               in n for n in neuro.notes)
+    # another size is another build, kept apart (not superseded)
+    other = [{**r, "testset_sha256": old, "testset_size": 64} for r in stale]
+    kept, left = latest_builds(pd.DataFrame(other + rows))
+    assert len(kept) == len(other) + len(rows) and left == {}

@@ -141,24 +141,37 @@ def provenance() -> dict[str, Any]:
 
 def _open_or_build(name: str, root: Path, *, size: int, seed: int = 0, cases: int | None = None):
     """Open test set ``name`` under ``root``; build it first (resumable) if it is not there
-    (``cases`` per contrast; ``None``: the builder's default)."""
+    (``cases`` per contrast; ``None``: the builder's default).  A store written by another
+    version of the builder (:attr:`~synthzoo.datasets.base.TestSetBuilder.version`) is rebuilt
+    with its own size, cases, seed and contrasts, and replaced once whole."""
     import synthzoo.datasets as ds
+    from synthzoo.datasets.store import stored_settings
 
     try:
-        return ds.open(name, root)
+        ts = ds.open(name, root)
     except ds.DatasetError:
         ds.build(name, root, size=size, seed=seed, cases=cases)
         return ds.open(name, root)
+    old, version = stored_settings(ts), ds.get_builder(name).version
+    if old.get("version") != version:
+        print(f"{ts.path}: built by version {old.get('version')} of the {name} builder, now "
+              f"{version}: rebuilding it", flush=True)
+        ds.build(name, root, size=old.get("size", size), seed=old.get("seed", seed),
+                 cases=old.get("cases", cases), contrasts=old.get("contrasts"))
+        ts = ds.open(name, root)
+    return ts
 
 
 def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)
 
 
-def run_key(model: BenchModel, card: Any, case: str) -> str:
-    """Identity of one (model version, test set build, case) run; also its marker file name."""
+def run_key(model: BenchModel, card: Any, case: str, case_sha256: str) -> str:
+    """Identity of one (model version, test set build, case) run; also its marker file name.
+    The case's content hash is part of it: a case that a later builder writes differently is
+    a new run, never one already done."""
     return "__".join(_safe(s) for s in (model.name, model.version[:12], card.name,
-                                        f"size{card.size}-seed{card.seed}", case))
+                                        f"size{card.size}-seed{card.seed}", case, case_sha256[:12]))
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -420,7 +433,7 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
             if not bm.applies_to(ts.card):
                 continue
             for case in _first_cases(ts, cases_per_contrast):
-                key = run_key(bm, ts.card, case.name)
+                key = run_key(bm, ts.card, case.name, case_sha[case.name])
                 runs.append((bm, ts.card.name, case.name, key))
                 if store.is_done(key):
                     continue

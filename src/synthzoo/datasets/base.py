@@ -120,6 +120,9 @@ class TestSetBuilder:
     work_bytes_per_voxel: ClassVar[float] = 128.0
     #: base of the seeds this test set draws from (kept apart from training generator seeds)
     seed_base: ClassVar[int] = 10_000_000
+    #: version of what ``write_case`` writes: bump it when the cases change, so that stores
+    #: built by an earlier version are rebuilt by the benchmark instead of scored as current
+    version: ClassVar[int] = 1
 
     def plan(self, *, size: int, cases: int, seed: int) -> list[CaseSpec]:
         """Default plan: ``cases`` cases per contrast, seeds derived from ``seed``."""

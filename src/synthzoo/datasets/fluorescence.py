@@ -112,6 +112,7 @@ class FluorescenceNuclei(TestSetBuilder):
     quick_size = 48
     min_size = 32
     seed_base = 60_000_000
+    version = 2  # 2: the cases store the nuclei's instance ids
     spacing_unit = "um"
 
 

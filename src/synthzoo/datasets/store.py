@@ -238,12 +238,22 @@ class BuildPlan:
 
 
 def _stored_settings(path: Path) -> Any:
+    """The build settings stored in a store (``version`` 1 when a store predates it)."""
     import zarr
 
     try:
-        return dict(zarr.open_group(str(path), mode="r").attrs).get("build")
+        settings = dict(zarr.open_group(str(path), mode="r").attrs).get("build")
     except Exception:
         return None
+    if isinstance(settings, dict):
+        settings = {**settings, "version": settings.get("version", 1)}
+    return settings
+
+
+def stored_settings(testset: Any) -> dict[str, Any]:
+    """The build settings (size, cases, seed, format, contrasts, builder ``version``) of an
+    opened test set."""
+    return dict(_stored_settings(testset.path) or {})
 
 
 def check_build(builder: TestSetBuilder, root: str | Path | None = None, *, size: int | None = None,
@@ -268,7 +278,7 @@ def check_build(builder: TestSetBuilder, root: str | Path | None = None, *, size
             raise DatasetError(f"{name}: unknown contrast(s) {', '.join(bad)}; valid: {', '.join(builder.contrasts)}")
         contrasts = [c for c in builder.contrasts if c in contrasts]
     settings = {"size": size, "cases": int(cases), "seed": int(seed), "format": FORMAT_VERSION,
-                "contrasts": list(contrasts or builder.contrasts)}
+                "contrasts": list(contrasts or builder.contrasts), "version": int(builder.version)}
     final, part = store_path(name, root), partial_path(name, root)
     try:  # never replace or write into a folder that is not this test set's store
         check_output(final, folder=True, parents=True, overwrite=True, what=f"{name} test-set store",
@@ -304,8 +314,9 @@ def build(
     ``.NAME.zarr.partial`` one by one (a case is marked complete last, so an interrupted
     build resumes at the first incomplete case); when all are done the manifest is written
     and the folder renamed to ``NAME.zarr``.  An existing complete store built with the same
-    size/cases/seed is returned as is; one built with other settings raises unless ``force``
-    (only ever this test set's own store is replaced).  ``contrasts`` restricts the build.
+    size/cases/seed is returned as is; one built with the same settings by another version of
+    the builder is rebuilt; one built with other settings raises unless ``force`` (only ever
+    this test set's own store is replaced, once the new one is whole).  ``contrasts`` restricts the build.
     """
     import zarr
 
@@ -318,7 +329,9 @@ def build(
             old = _stored_settings(final)
             if old == settings and not force:
                 return final
-            if not force:
+            # built with the same settings by an earlier version of the builder: obsolete
+            stale = isinstance(old, dict) and {**old, "version": settings["version"]} == settings
+            if not (force or stale):
                 raise DatasetError(f"{final} exists, built with {old}; requested {settings}: pass "
                                    f"force=True (--force) to rebuild, or use another root")
         specs = [s for s in builder.plan(size=size, cases=cases, seed=seed) if s.contrast in settings["contrasts"]]

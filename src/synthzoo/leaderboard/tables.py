@@ -109,6 +109,7 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
     if df.empty:
         raise RecordError("no records")
     df, superseded = latest_versions(df)
+    df, old_builds = latest_builds(df)
     has_bg = df.groupby("testset")["foreground"].transform(lambda s: not s.astype(bool).all())
     use = df[~has_bg | df["foreground"].astype(bool)]
     use = use.assign(target=_targets(df).reindex(pd.MultiIndex.from_frame(use[["testset", "model"]])).to_numpy())
@@ -118,22 +119,41 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
                .agg(lambda s: tuple(sorted({c for c in s if isinstance(c, str)}))))
     out.attrs["trained"] = trained.to_dict()
     out.attrs["superseded"] = superseded
+    out.attrs["old_builds"] = old_builds
     return out
+
+
+def _latest(df: pd.DataFrame, group: list[str], version: str) -> tuple[pd.DataFrame, dict[Any, tuple[str, ...]]]:
+    """The rows of the newest ``version`` of each ``group`` (the version whose newest record is
+    the newest) and, per group with older versions, those versions (newest first)."""
+    newest = df.groupby([*group, version], sort=False)["time"].max().reset_index()
+    newest = newest.sort_values([*group, "time"], ascending=[True] * len(group) + [False], kind="stable")
+    keep, superseded = {}, {}
+    for key, grp in newest.groupby(group if len(group) > 1 else group[0], sort=False):
+        versions = [str(v) for v in grp[version]]
+        keep[key] = versions[0]
+        if len(versions) > 1:
+            superseded[key] = tuple(versions[1:])
+    keys = zip(*(df[g] for g in group)) if len(group) > 1 else df[group[0]]
+    mask = [keep[k] == str(v) for k, v in zip(keys, df[version])]
+    return (df if all(mask) else df[mask]), superseded
 
 
 def latest_versions(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     """The rows of the latest version of each model (the version whose newest record is the
     newest) and, per model with older versions, those versions (newest first)."""
-    newest = df.groupby(["model", "model_version"], sort=False)["time"].max().reset_index()
-    newest = newest.sort_values(["model", "time"], ascending=[True, False], kind="stable")
-    keep, superseded = {}, {}
-    for model, grp in newest.groupby("model", sort=False):
-        versions = [str(v) for v in grp["model_version"]]
-        keep[model] = versions[0]
-        if len(versions) > 1:
-            superseded[model] = tuple(versions[1:])
-    mask = [keep[m] == str(v) for m, v in zip(df["model"], df["model_version"])]
-    return (df if all(mask) else df[mask]), superseded
+    return _latest(df, ["model"], "model_version")
+
+
+def latest_builds(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The rows of the latest build of each test set (per size and seed: the
+    ``testset_sha256`` whose newest record is the newest; a builder that changed its cases
+    makes a new build) and, per test set with older builds, those builds' sha256."""
+    df, old = _latest(df, ["testset", "testset_size", "testset_seed"], "testset_sha256")
+    out: dict[str, tuple[str, ...]] = {}
+    for (name, _, _), shas in old.items():
+        out[name] = out.get(name, ()) + shas
+    return df, out
 
 
 def _targets(df: pd.DataFrame) -> pd.Series:
@@ -208,6 +228,11 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
                         cells[(m, col.key)] = Cell(c.mean, c.sem, c.n, True)
         if any(k == "classical" for _, k in rows):
             notes.append(BASELINE_NOTE)
+        for name in testsets:
+            if name in cases.attrs.get("old_builds", {}):
+                old = ", ".join(v[:12] for v in cases.attrs["old_builds"][name])
+                notes.append(f"{name}: only the records of its latest build are tabled; left out: "
+                             f"builds {old} (cases since changed).")
         for model, _ in rows:
             if model in cases.attrs.get("superseded", {}):
                 old = ", ".join(v[:12] for v in cases.attrs["superseded"][model])
