@@ -62,6 +62,18 @@ def test_store_appends_marks_and_skips(tmp_path):
         assert store.is_done("run-a") and store.reconciled.dropped_runs == ()
 
 
+def test_a_done_case_is_found_by_its_identity_whatever_its_run_key(tmp_path):
+    """Rows written under a run key of an earlier version (without the case's hash) still make
+    that (model version, test set build, case, case content) done; another case content not."""
+    ident = ("multi-otsu", "1", "fluorescence-nuclei", 48, 0, "legacy-key", "b" * 64)
+    with RecordStore(tmp_path) as store:
+        assert not store.has_case(*ident)
+        store.add_run("legacy-key", run_rows("legacy-key"))
+    with RecordStore(tmp_path) as store:
+        assert store.has_case(*ident)
+        assert not store.has_case(*ident[:-1], "c" * 64) and not store.has_case(*ident[:-2], "other", "b" * 64)
+
+
 def test_lock_refuses_a_second_writer(tmp_path):
     with RecordStore(tmp_path):
         with pytest.raises(RecordError, match=rf"{tmp_path} is in use by another benchmark run \(pid {os.getpid()}\); "

@@ -196,10 +196,10 @@ def test_read_reports_the_partial_line_at_most_five_problems_and_duplicates(tmp_
     a, b = good(), good(run_key="other", dice=0.1)
     path.write_bytes(b"".join(lines_of(good(label="x"), a, b)))
     with pytest.raises(RecordError, match=rf"^{path}:3: duplicate row \(same model, model_version, testset, "
-                                          r"testset_size, testset_seed, case, label as line 2\)$"):
+                                          r"testset_size, testset_seed, case, case_sha256, label as line 2\)$"):
         rec.read(path)
-    for field in ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "label"):
-        other = good(**{field: 99 if SPEC[field][0] == "integer" else "zz"})
+    for field in ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "case_sha256", "label"):
+        other = good(**{field: 99 if SPEC[field][0] == "integer" else ("e" * 64 if field.endswith("sha256") else "zz")})
         path.write_bytes(b"".join(lines_of(a, other)))
         assert rec.read(path) == [a, other], field
     # validate=False reads rows that break the schema, still refusing duplicates

@@ -78,8 +78,8 @@ def test_duplicates_junk_and_empty_files(tmp_path, rows, records_file):
     b = records_file(rows[:2], "b.jsonl")
     _, problems = check([a, b])
     assert problems == [f"{b}:1: duplicate row (same model, model_version, testset, testset_size, testset_seed, "
-                        f"case, label as {a}:1)", f"{b}:2: duplicate row (same model, model_version, testset, "
-                        f"testset_size, testset_seed, case, label as {a}:2)"]
+                        f"case, case_sha256, label as {a}:1)", f"{b}:2: duplicate row (same model, model_version, "
+                        f"testset, testset_size, testset_seed, case, case_sha256, label as {a}:2)"]
     junk = tmp_path / "junk.jsonl"
     junk.write_bytes(json.dumps(rows[0]).encode() + b"\n\x00\x9c\xff\n" + json.dumps(rows[1]).encode())
     assert check([junk])[1] == [f"{junk}:2: not UTF-8 text",

@@ -50,7 +50,7 @@ TIMING_FIELDS = ("time", "seconds")
 #: fields that identify one row; two rows with the same values are duplicates
 #: metric fields (numbers or null), see :mod:`synthzoo.metrics`
 METRIC_FIELDS = ("dice", "volume_similarity", "hd95", "assd", "object_f1")
-IDENTITY = ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "label")
+IDENTITY = ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "case_sha256", "label")
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -367,6 +367,7 @@ class RecordStore:
         self.done = self.folder / DONE
         self._lock_fd: int | None = None
         self._done_keys: set[str] = set()
+        self._done_cases: set[tuple] = set()
         self.reconciled: Reconciled | None = None
 
     # -- lock --------------------------------------------------------------------------
@@ -422,6 +423,12 @@ class RecordStore:
         """The run has a marker that matched its rows when the store was reconciled."""
         return key in self._done_keys
 
+    def has_case(self, *identity: Any) -> bool:
+        """A done run already holds the rows of this (model, model_version, testset,
+        testset_size, testset_seed, case, case_sha256) -- :data:`IDENTITY` but the label --
+        whatever its key (run keys of earlier versions did not hold the case's hash)."""
+        return tuple(identity) in self._done_cases
+
     def reconcile(self) -> Reconciled:
         """Keep the rows of runs whose marker matches (row count and sha256); drop the rest and
         their markers (those runs are recomputed).  Raises :class:`RecordError` for unreadable
@@ -463,6 +470,7 @@ class RecordStore:
         if len(kept_lines) != len(lines) or partial is not None:
             write_text(self.path, b"".join(ln.raw for ln in kept_lines).decode())
         self._done_keys = keep
+        self._done_cases = {tuple(ln.row.get(k) for k in IDENTITY[:-1]) for ln in kept_lines}
         self.reconciled = Reconciled(len(kept_lines), len(lines) - len(kept_lines), tuple(dropped),
                                      partial.number if partial is not None else None)
         return self.reconciled

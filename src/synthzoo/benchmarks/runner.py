@@ -435,7 +435,8 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
             for case in _first_cases(ts, cases_per_contrast):
                 key = run_key(bm, ts.card, case.name, case_sha[case.name])
                 runs.append((bm, ts.card.name, case.name, key))
-                if store.is_done(key):
+                if store.is_done(key) or store.has_case(bm.name, bm.version, ts.card.name, ts.card.size,
+                                                         ts.card.seed, case.name, case_sha[case.name]):
                     continue
                 if bm.kind == "classical" and not calibrated:  # workers only open it
                     # only case 000 of each contrast calibrates (it does not depend on the count)
