@@ -487,8 +487,7 @@ class _Executor:
 
     def map(self, specs: list[RunSpec]) -> Iterable[tuple[RunSpec, list[dict[str, Any]]]]:
         if self.client is None:
-            for spec in specs:
-                yield spec, compute_run(spec)
+            yield from self._pipelined(specs)
             return
         futures = [self.client.submit(compute_run, spec, key=f"synthzoo-bench-{spec.key}", pure=False)
                    for spec in specs]
@@ -497,6 +496,40 @@ class _Executor:
                 yield spec, fut.result()
         finally:
             self.client.cancel([f for f in futures if not f.done()])
+
+
+    @staticmethod
+    def _pipelined(specs: list[RunSpec]) -> Iterable[tuple[RunSpec, list[dict[str, Any]]]]:
+        """In this process, :data:`PIPELINE` runs at a time in threads (one run's metrics, in
+        NumPy/SciPy, overlap the next one's inference in torch), yielded in the specs' order;
+        at most :data:`PIPELINE` runs are in flight, and on an error or interrupt the queued
+        ones are cancelled."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if PIPELINE <= 1:
+            for spec in specs:
+                yield spec, compute_run(spec)
+            return
+        pool = ThreadPoolExecutor(PIPELINE, thread_name_prefix="synthzoo-bench")
+        pending: list[tuple[RunSpec, Any]] = []
+        try:
+            it = iter(specs)
+            for spec in it:
+                pending.append((spec, pool.submit(compute_run, spec)))
+                if len(pending) >= PIPELINE:
+                    done, fut = pending.pop(0)
+                    yield done, fut.result()
+            while pending:
+                done, fut = pending.pop(0)
+                yield done, fut.result()
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: runs in flight at once in the serial (in-process) executor
+PIPELINE = 2
 
 
 def _threads(workers: int | None) -> int | None:
