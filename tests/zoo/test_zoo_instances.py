@@ -84,3 +84,22 @@ def test_predict_instances_writes_object_ids(tiny, tmp_path, monkeypatch):
     want = instances_from_probabilities(tifffile.imread(prob), NAMES)
     assert got.shape == img.shape and np.array_equal(got, want)
     assert got.max() > 1  # the (random) tiny network finds several objects
+
+
+def test_object_ids_keep_their_values_in_every_format(tmp_path):
+    """Up to 255 ids as uint8, then uint16, then uint32 (NIfTI, TIFF, Zarr); a PNG holds at most
+    65535 and says so instead of wrapping ids around."""
+    import tifffile
+
+    from synthzoo.zoo.imageio import ImageFileError, _label_dtype, read_image, write_like
+
+    assert [_label_dtype(np.array([v])) for v in (255, 256, 65535, 65536)] == [
+        np.uint8, np.uint16, np.uint16, np.uint32]
+    tifffile.imwrite(tmp_path / "in.tif", np.zeros((4, 5), np.uint8))
+    ref = read_image(tmp_path / "in.tif")
+    ids = np.arange(20, dtype=np.int64).reshape(4, 5) * 5000  # up to 95000
+    out = write_like(tmp_path / "ids.tif", ids, ref)
+    assert np.array_equal(tifffile.imread(out), ids)
+    with pytest.raises(ImageFileError, match=r"ids\.png: label value 95000 does not fit the format's uint16"):
+        write_like(tmp_path / "ids.png", ids, ref)
+    assert not (tmp_path / "ids.png").exists()

@@ -249,8 +249,8 @@ def writer(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "labe
     def write(tmp: Path) -> None:
         try:
             _WRITERS[fmt](tmp, array, ref, kind)
-        except ImageFileError:
-            raise
+        except ImageFileError as exc:  # raised by the writers without the file's name
+            raise ImageFileError(f"{path}: {exc}") from None
         except Exception as exc:
             raise ImageFileError(f"{path}: cannot write {fmt} ({type(exc).__name__}: {exc})") from exc
 
@@ -273,8 +273,15 @@ def write_like(path: str | Path, array: np.ndarray, ref: Image, *, kind: str = "
     return write_outputs({target.path: writer(path, array, ref, kind=kind)})[0]
 
 
-def _label_dtype(array: np.ndarray) -> np.dtype:
-    return np.dtype(np.uint8 if array.max(initial=0) < 256 else np.uint16)
+def _label_dtype(array: np.ndarray, *, widest: type = np.uint32) -> np.dtype:
+    """The smallest unsigned type that holds ``array`` (labels or object ids); ``widest`` is
+    the largest the format stores (PNG, DICOM: uint16)."""
+    top = int(array.max(initial=0))
+    for t in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(t).max and np.dtype(t).itemsize <= np.dtype(widest).itemsize:
+            return np.dtype(t)
+    raise ImageFileError(f"label value {top} does not fit the format's {np.dtype(widest).name}; "
+                         f"write .nii.gz, .tif or .zarr")
 
 
 def _write_nifti(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
@@ -313,7 +320,7 @@ def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
 def _write_png(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     from PIL import Image as PILImage
 
-    PILImage.fromarray(array.astype(_label_dtype(array))).save(path, format="PNG")
+    PILImage.fromarray(array.astype(_label_dtype(array, widest=np.uint16))).save(path, format="PNG")
 
 
 def _write_dicom(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
@@ -321,7 +328,7 @@ def _write_dicom(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     ds = copy.deepcopy(ref.meta["dataset"])  # a shallow copy shares its elements and file meta
-    data = array.astype(np.uint16)
+    data = array.astype(_label_dtype(array, widest=np.uint16)).astype(np.uint16)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPInstanceUID = generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
