@@ -43,6 +43,7 @@ def _keys(records):
 
 def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monkeypatch):
     out = tmp_path / "bench"
+    monkeypatch.setattr(runner, "PIPELINE", 1)  # one run at a time: the 2nd call is the 2nd run
     real, calls = runner.predict_case, []
 
     def failing(bm, case, ctx, device):
@@ -296,3 +297,33 @@ def test_a_changed_case_is_a_new_run_and_a_stale_store_is_rebuilt(root, monkeypa
     assert stored_settings(again)["version"] == v + 1
     assert (again.path / "manifest.json").stat().st_mtime_ns != built
     assert "built by version 1 of the em-cells builder, now 2: rebuilding it" in capsys.readouterr().out
+
+
+def test_a_failure_in_flight_keeps_the_runs_before_it_and_none_after(root, tmp_path, monkeypatch):
+    """Two runs in flight (threads): when one fails, every run before it in the specs' order is
+    written and marked done, none after it, and a re-run does only what is missing."""
+    import synthzoo.datasets as ds
+
+    assert runner.PIPELINE == 2
+    b = ds.get_builder("neuro-contrasts")
+    runner._open_or_build("neuro-contrasts", root / "quick", size=b.quick_size)
+    names = [c.name for c in runner._first_cases(ds.open("neuro-contrasts", root / "quick"), 1)]
+    bad = names[2]  # the third run in order fails
+    real = runner.predict_case
+
+    def failing(bm, case, ctx, device):
+        if case.name == bad:
+            raise RuntimeError(f"injected failure on {bad}")
+        return real(bm, case, ctx, device)
+
+    monkeypatch.setattr(runner, "predict_case", failing)
+    out = tmp_path / "bench"
+    with pytest.raises(RuntimeError, match="injected"):
+        run(["multi-otsu"], ["neuro-contrasts"], root, out, quick=True, progress=False)
+    first = read_records(out / "records.jsonl")
+    assert [r["case"] for r in first[::4]] == names[:2] and len(list((out / "done").glob("*.done"))) == 2
+    monkeypatch.setattr(runner, "predict_case", real)
+    s = run(["multi-otsu"], ["neuro-contrasts"], root, out, quick=True, progress=False)
+    assert s["skipped"] == 2 and s["new"] == len(names) - 2
+    again = read_records(out / "records.jsonl")
+    assert [r["case"] for r in again[::4]] == names and len(again) == 4 * len(names)

@@ -150,7 +150,8 @@ def test_synthseg_every_label_gets_its_own_intensity_and_targets_map():
 
 def test_t1w_contrast_is_fixed_and_t1_weighted():
     gen = create("neuro-mri", contrast="t1w", rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0,
-                 flip=0.0, bias_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0)
+                 flip=0.0, bias_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0,
+                 p_head_slice=0.0)  # slices with brain: every sample has the three tissues
     g = torch.Generator().manual_seed(0)
     lab = gen.default_labels(batch=4, size=128, dims=2, generator=g)
     s = gen(lab, generator=g)
