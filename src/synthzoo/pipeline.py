@@ -13,7 +13,8 @@ Stages run in order, each writing under ``out``:
    ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases;
    ``workers``: the runs in that many local worker processes; by default in this process: on
    the 2-core development machine the main job took 11.5 min with 2 workers (1199 s CPU, 306 s
-   of it system time) against 8.2 min serially (710 s CPU));
+   of it system time) against 8.2 min in this process one run at a time (710 s CPU); with two
+   runs in flight in threads, as now, 7.5 min (719 s CPU));
 5. ``leaderboard``: the static leaderboard site built from the benchmark records into
    ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
    changed).

@@ -65,13 +65,14 @@ def test_store_appends_marks_and_skips(tmp_path):
 def test_a_done_case_is_found_by_its_identity_whatever_its_run_key(tmp_path):
     """Rows written under a run key of an earlier version (without the case's hash) still make
     that (model version, test set build, case, case content) done; another case content not."""
-    ident = ("multi-otsu", "1", "fluorescence-nuclei", 48, 0, "legacy-key", "b" * 64)
+    ident = {"model": "multi-otsu", "model_version": "1", "testset": "fluorescence-nuclei",
+             "testset_size": 48, "testset_seed": 0, "case": "legacy-key", "case_sha256": "b" * 64}
     with RecordStore(tmp_path) as store:
-        assert not store.has_case(*ident)
+        assert not store.has_case(ident)
         store.add_run("legacy-key", run_rows("legacy-key"))
     with RecordStore(tmp_path) as store:
-        assert store.has_case(*ident)
-        assert not store.has_case(*ident[:-1], "c" * 64) and not store.has_case(*ident[:-2], "other", "b" * 64)
+        assert store.has_case(ident)
+        assert not store.has_case({**ident, "case_sha256": "c" * 64}) and not store.has_case({**ident, "case": "other"})
 
 
 def test_lock_refuses_a_second_writer(tmp_path):

@@ -175,7 +175,8 @@ def test_a_model_of_an_extra_target_is_scored_on_that_array_and_tabled_apart(roo
     toy = runner.BenchModel("toy-brain", "zoo", "a" * 64, "neuro-mri", ("background", "brain"))
     otsu = runner.resolve_models(["multi-otsu"])
     monkeypatch.setattr(runner, "resolve_models", lambda names=None: [toy, *otsu])
-    monkeypatch.setitem(runner._CACHE, ("zoo", toy.name, toy.version), (None, None))
+    # a fresh cache: the shared one is cleared when full, which would drop the toy model
+    monkeypatch.setattr(runner, "_CACHE", {("zoo", toy.name, toy.version): (None, None)})
     real = runner.predict_case
 
     def predict(bm, case, ctx, device):
@@ -238,8 +239,9 @@ def test_a_boundary_model_is_scored_on_nuclei_with_its_instances(root, tmp_path,
     assert np.array_equal(runner.fold_boundary(np.array([0, 1, 2, 2]), names), [0, 1, 1, 1])
     otsu = runner.resolve_models(["multi-otsu"])
     monkeypatch.setattr(runner, "resolve_models", lambda names=None: [toy, *otsu])
-    monkeypatch.setitem(runner._CACHE, ("zoo", toy.name, toy.version),
-                        (None, SimpleNamespace(dims=2, label_names=names)))
+    # a fresh cache: the shared one is cleared when full, which would drop the toy model
+    monkeypatch.setattr(runner, "_CACHE", {("zoo", toy.name, toy.version):
+                                           (None, SimpleNamespace(dims=2, label_names=names))})
     runner._open_or_build("fluorescence-nuclei", root / "quick",
                           size=ds.get_builder("fluorescence-nuclei").quick_size)
     ts = ds.open("fluorescence-nuclei", root / "quick")

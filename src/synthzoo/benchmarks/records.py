@@ -51,6 +51,8 @@ TIMING_FIELDS = ("time", "seconds")
 #: metric fields (numbers or null), see :mod:`synthzoo.metrics`
 METRIC_FIELDS = ("dice", "volume_similarity", "hd95", "assd", "object_f1")
 IDENTITY = ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "case_sha256", "label")
+#: the identity of a run (all its rows): :data:`IDENTITY` but the label
+RUN_IDENTITY = tuple(k for k in IDENTITY if k != "label")
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -423,11 +425,10 @@ class RecordStore:
         """The run has a marker that matched its rows when the store was reconciled."""
         return key in self._done_keys
 
-    def has_case(self, *identity: Any) -> bool:
-        """A done run already holds the rows of this (model, model_version, testset,
-        testset_size, testset_seed, case, case_sha256) -- :data:`IDENTITY` but the label --
+    def has_case(self, run: dict[str, Any]) -> bool:
+        """A done run already holds the rows of ``run`` (its :data:`RUN_IDENTITY` fields),
         whatever its key (run keys of earlier versions did not hold the case's hash)."""
-        return tuple(identity) in self._done_cases
+        return tuple(run[k] for k in RUN_IDENTITY) in self._done_cases
 
     def reconcile(self) -> Reconciled:
         """Keep the rows of runs whose marker matches (row count and sha256); drop the rest and
@@ -470,7 +471,7 @@ class RecordStore:
         if len(kept_lines) != len(lines) or partial is not None:
             write_text(self.path, b"".join(ln.raw for ln in kept_lines).decode())
         self._done_keys = keep
-        self._done_cases = {tuple(ln.row.get(k) for k in IDENTITY[:-1]) for ln in kept_lines}
+        self._done_cases = {tuple(ln.row.get(k) for k in RUN_IDENTITY) for ln in kept_lines}
         self.reconciled = Reconciled(len(kept_lines), len(lines) - len(kept_lines), tuple(dropped),
                                      partial.number if partial is not None else None)
         return self.reconciled

@@ -333,7 +333,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
             lambda: _calibration(bm, calib, case.contrast, k))
     pred, calibration = predict_case(bm, case, ctx, spec.device)
     objects = object_labels(ts.card) if target == "labels" else ()
-    truth_ids = getattr(case, "instances", None) if objects else None
+    truth_ids = case.instances if objects else None
     metrics = label_metrics(pred, truth, k, case.mask, spacing=case.spacing, object_labels=objects,
                             pred_instances=ctx.get("pred_instances") if objects else None,
                             truth_instances=None if truth_ids is None else np.asarray(truth_ids))
@@ -435,8 +435,10 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
             for case in _first_cases(ts, cases_per_contrast):
                 key = run_key(bm, ts.card, case.name, case_sha[case.name])
                 runs.append((bm, ts.card.name, case.name, key))
-                if store.is_done(key) or store.has_case(bm.name, bm.version, ts.card.name, ts.card.size,
-                                                         ts.card.seed, case.name, case_sha[case.name]):
+                if store.is_done(key) or store.has_case({
+                        "model": bm.name, "model_version": bm.version, "testset": ts.card.name,
+                        "testset_size": ts.card.size, "testset_seed": ts.card.seed, "case": case.name,
+                        "case_sha256": case_sha[case.name]}):
                     continue
                 if bm.kind == "classical" and not calibrated:  # workers only open it
                     # only case 000 of each contrast calibrates (it does not depend on the count)
@@ -497,7 +499,6 @@ class _Executor:
         finally:
             self.client.cancel([f for f in futures if not f.done()])
 
-
     @staticmethod
     def _pipelined(specs: list[RunSpec]) -> Iterable[tuple[RunSpec, list[dict[str, Any]]]]:
         """In this process, :data:`PIPELINE` runs at a time in threads (one run's metrics, in
@@ -513,8 +514,7 @@ class _Executor:
         pool = ThreadPoolExecutor(PIPELINE, thread_name_prefix="synthzoo-bench")
         pending: list[tuple[RunSpec, Any]] = []
         try:
-            it = iter(specs)
-            for spec in it:
+            for spec in specs:
                 pending.append((spec, pool.submit(compute_run, spec)))
                 if len(pending) >= PIPELINE:
                     done, fut = pending.pop(0)

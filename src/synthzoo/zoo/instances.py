@@ -66,7 +66,7 @@ def instances_from_boundary(interior: np.ndarray, boundary: np.ndarray,
     if elevation is None:
         elevation = ndimage.distance_transform_edt(interior)
     grown = watershed(-np.asarray(elevation, np.float32), markers=seeds, mask=objects)
-    rest, m = ndimage.label(objects & (grown == 0))
+    rest = ndimage.label(objects & (grown == 0))[0]
     grown = np.where(rest > 0, rest + n, grown)
     return grown.astype(np.int32)
 

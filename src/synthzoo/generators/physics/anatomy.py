@@ -192,7 +192,7 @@ class SkullHead:
                                    n_extra=self.n_extra, generator=generator, skull_label=SKULL)
         idx = source_label_maps(self._source, batch=batch, size=size, dims=dims,
                                 spacing=self.spacing, generator=generator,
-                                p_head=getattr(self, "p_head_slice", 0.0))
+                                p_head=self.p_head_slice)
         return torch.as_tensor(self._head_lut, device=idx.device)[idx]
 
 
