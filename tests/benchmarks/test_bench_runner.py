@@ -6,6 +6,7 @@ import synthzoo.benchmarks.records as rec_module
 import synthzoo.benchmarks.runner as runner
 from synthzoo.benchmarks.records import RecordError
 from synthzoo.benchmarks.runner import BenchmarkError, read_records, run
+from synthzoo.zoo.predict import INFERENCE_VERSION
 
 ZOO = "neuro-mri-tissue-unet-2d"
 SETS = ["neuro-contrasts", "fluorescence-nuclei"]
@@ -87,9 +88,10 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert {r["case"].rsplit("-", 1)[1] for r in records} == {"000"}
     assert {r["testset"] for r in records if r["model"] == ZOO} == {"neuro-contrasts"}
     r = next(r for r in records if r["model"] == ZOO and r["label"] == "white_matter")
-    assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["model_version"]) == 64
+    assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["weights_sha256"]) == 64
     assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
-    assert r["schema_version"] == 2 and r["model_kind"] == "zoo" and r["weights_sha256"] == r["model_version"]
+    assert r["schema_version"] == 2 and r["model_kind"] == "zoo"
+    assert r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}"
     assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
     _check_dice_independently(root, r)
     b = next(r for r in records if r["model"] == "multi-otsu")

@@ -114,6 +114,34 @@ def test_resize_is_linear_with_half_pixel_centres_and_a_no_op_at_the_same_size()
     np.testing.assert_allclose(up.numpy().ravel(), [0.0, 0.25, 0.75, 1.0], atol=1e-6)
 
 
+def test_resize_low_pass_filters_only_when_asked_and_only_axes_that_shrink():
+    # white noise sampled down 4x: bilinear averages 2 of every 4 samples per axis (half the
+    # spread); the antialiased resize a triangle 8 wide (2D) or a Gaussian first (3D): a third
+    noise = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 1, 128, 128)).astype(np.float32))
+    plain, aa = P._resize(noise, (32, 32)), P._resize(noise, (32, 32), antialias=True)
+    assert float(plain.std()) > 0.45 and float(aa.std()) < 0.25
+    vol = torch.from_numpy(np.random.default_rng(1).standard_normal((1, 1, 64, 64, 8)).astype(np.float32))
+    plain3, aa3 = P._resize(vol, (16, 16, 8)), P._resize(vol, (16, 16, 8), antialias=True)
+    assert float(plain3.std()) > 0.45 and float(aa3.std()) < 0.25
+    # the last axis kept its size: no blur across it (neighbouring planes stay uncorrelated)
+    a, b = aa3[0, 0, ..., 0].flatten(), aa3[0, 0, ..., 1].flatten()
+    assert abs(float(torch.corrcoef(torch.stack([a, b]))[0, 1])) < 0.3
+    # upsampling and a constant image are unchanged by the option
+    up = torch.rand(1, 1, 5, 6)
+    assert torch.equal(P._resize(up, (10, 12), antialias=True), P._resize(up, (10, 12)))
+    np.testing.assert_allclose(P._resize(torch.full((1, 1, 40, 40, 40), 3.0), (10, 10, 10), antialias=True), 3.0,
+                               rtol=1e-5)
+
+
+def test_inference_version_is_part_of_a_zoo_models_bench_identity():
+    from synthzoo.benchmarks.runner import _short_version, zoo_version
+
+    v = zoo_version("ab" * 32)
+    assert v == "ab" * 32 + f"+inference{P.INFERENCE_VERSION}" and P.INFERENCE_VERSION >= 2
+    assert _short_version(v) == "ab" * 6 + f"+inference{P.INFERENCE_VERSION}"
+    assert _short_version("1") == "1"
+
+
 class Coords(torch.nn.Module):
     """Class-1 logit 0.3 * row + 0.2 * column of the input it is given; records the input.
     Has a parameter, so that its output would need gradients outside ``torch.no_grad``."""
@@ -235,9 +263,10 @@ def test_predict_array_resamples_linearly_there_and_back():
     img[:, 2:] = 1
     m = Voxel()
     out = P.predict_array(m, make_card(patch=(1, 1)), img, spacing=(1.0, 0.5), mode="whole")
-    # 4 columns at 0.5 mm -> 2 at 1 mm: the mean of each pair (half-pixel centres)
-    np.testing.assert_allclose(m.inputs[0].numpy(), [[[[0.0, 1.0], [0.0, 1.0]]]], atol=1e-6)
-    p = voxel_probs(np.array([0.0, 1.0]))  # per column of the 2-column grid, then back up
+    # 4 columns at 0.5 mm -> 2 at 1 mm, low-pass filtered: a triangle 2 input columns wide on
+    # each side of the output centre (weights 3/4, 3/4, 1/4 within the image, renormalised)
+    np.testing.assert_allclose(m.inputs[0].numpy(), [[[[1 / 7, 6 / 7], [1 / 7, 6 / 7]]]], atol=1e-6)
+    p = voxel_probs(np.array([1 / 7, 6 / 7]))  # per column of the 2-column grid, then back up
     back = np.stack([p[:, 0], 0.75 * p[:, 0] + 0.25 * p[:, 1], 0.25 * p[:, 0] + 0.75 * p[:, 1], p[:, 1]], -1)
     np.testing.assert_allclose(out[:, 0], back, atol=1e-5)
 
@@ -368,10 +397,11 @@ def test_plan_grid_per_slice_for_a_2d_model_on_a_volume():
 
 
 @pytest.mark.parametrize("shape,spacing,expected", [
-    # 4 n (3 + 2K) + 8 n + 4 padded (4 + 2K) + 4 * 4 * window * 128 with K = 3, window 16 x 16
-    ((40, 48), (1.0, 1.0), 4 * 1920 * 9 + 8 * 1920 + 4 * 1920 * 10 + 16 * 256 * 128),
-    ((8, 8), (1.0, 1.0), 4 * 64 * 9 + 8 * 64 + 4 * 256 * 10 + 16 * 256 * 128),  # padded to the patch
-    ((40, 48, 5), (0.5, 0.5, 3.0), 4 * 9600 * 9 + 8 * 9600 + 4 * 480 * 10 + 16 * 256 * 128),
+    # 4 n (3 + 2K) + 8 n + 8 resampled + 4 padded (4 + 2K) + 4 * 4 * window * 128, K = 3, window 16 x 16
+    ((40, 48), (1.0, 1.0), 4 * 1920 * 9 + 8 * 1920 + 8 * 1920 + 4 * 1920 * 10 + 16 * 256 * 128),
+    ((8, 8), (1.0, 1.0), 4 * 64 * 9 + 8 * 64 + 8 * 64 + 4 * 256 * 10 + 16 * 256 * 128),  # padded to the patch
+    # a 2D model on 5 slices: every slice resampled (20 x 24 each)
+    ((40, 48, 5), (0.5, 0.5, 3.0), 4 * 9600 * 9 + 8 * 9600 + 8 * 5 * 480 + 4 * 480 * 10 + 16 * 256 * 128),
 ])
 def test_estimate_bytes(shape, spacing, expected):
     assert P.estimate_bytes(make_card(patch=(16, 16)), shape, spacing) == expected

@@ -81,7 +81,8 @@ FIELDS: tuple[Field, ...] = (
     Field("model", "string", "model name (zoo model or classical baseline)"),
     Field("model_kind", "string", "zoo: domain-randomized zoo model; narrow: zoo model trained on one "
           "contrast (card baseline: true); classical: classical baseline", enum=MODEL_KINDS),
-    Field("model_version", "string", "weights sha256 (zoo, narrow) or baseline version"),
+    Field("model_version", "string", "zoo, narrow: weights sha256 + '+inference' and the inference "
+          "procedure's version (synthzoo.zoo.predict.INFERENCE_VERSION); classical: baseline version"),
     Field("trained_contrast", "string", "narrow models: the test contrast they were trained on",
           nullable=True),
     Field("testset", "string", "registered test-set name"),

@@ -53,7 +53,7 @@ class BenchModel:
 
     name: str
     kind: str  # "zoo", "narrow" (zoo card with baseline: true) or "classical"
-    version: str  # weights sha256 or baseline version
+    version: str  # zoo: weights sha256 "+inference" N (:func:`zoo_version`); baselines: their version
     domain: str | None = None
     label_names: tuple[str, ...] | None = None
     trained_contrast: str | None = None  # narrow models: card training["contrast"]
@@ -92,6 +92,20 @@ def all_model_names() -> list[str]:
     return zoo_names() + BASELINES.names()
 
 
+def zoo_version(weights_sha256: str) -> str:
+    """A zoo model's version in the records: its weights and the inference procedure
+    (:data:`synthzoo.zoo.predict.INFERENCE_VERSION`), so that a change of either is a new run."""
+    from synthzoo.zoo.predict import INFERENCE_VERSION
+
+    return f"{weights_sha256}+inference{INFERENCE_VERSION}"
+
+
+def _short_version(version: str) -> str:
+    """``version`` for a run key: a sha256 cut to 12 characters, with its ``+`` suffix kept."""
+    head, plus, tail = version.partition("+")
+    return head[:12] + (f"+{tail}" if plus else "")
+
+
 def resolve_models(names: Iterable[str] | None = None) -> list[BenchModel]:
     """Bench models by name (default: every bundled zoo model and every baseline)."""
     from synthzoo.zoo.models import get_card
@@ -102,7 +116,7 @@ def resolve_models(names: Iterable[str] | None = None) -> list[BenchModel]:
         if name in zoo:
             c = get_card(name)
             trained = (c.training.get("contrast") or c.generator.get("contrast")) if c.baseline else None
-            out.append(BenchModel(name, "narrow" if c.baseline else "zoo", c.sha256, c.domain,
+            out.append(BenchModel(name, "narrow" if c.baseline else "zoo", zoo_version(c.sha256), c.domain,
                                   tuple(c.label_names), trained))
         elif name in BASELINES:
             out.append(BenchModel(name, "classical", str(BASELINES.get(name).version)))
@@ -170,7 +184,7 @@ def run_key(model: BenchModel, card: Any, case: str, case_sha256: str) -> str:
     """Identity of one (model version, test set build, case) run; also its marker file name.
     The case's content hash is part of it: a case that a later builder writes differently is
     a new run, never one already done."""
-    return "__".join(_safe(s) for s in (model.name, model.version[:12], card.name,
+    return "__".join(_safe(s) for s in (model.name, _short_version(model.version), card.name,
                                         f"size{card.size}-seed{card.seed}", case, case_sha256[:12]))
 
 
@@ -350,7 +364,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
             "foreground": label != BACKGROUND,
             **{k_: (None if isinstance(v, float) and not np.isfinite(v) else v) for k_, v in m.items()},
             "calibration": calibration, **dict(spec.provenance),
-            "weights_sha256": bm.version if bm.kind != "classical" else None,
+            "weights_sha256": bm.version.partition("+")[0] if bm.kind != "classical" else None,
             "testset_sha256": spec.testset_sha256, "case_sha256": spec.case_sha256,
             "device": spec.device, "seed": spec.seed, "time": now, "seconds": seconds})
     return rows

@@ -2,6 +2,10 @@
 and back, sliding-window inference with Gaussian blending (:mod:`synthzoo.zoo.inference`:
 windows in batches, one slab in memory at a time), 2D and 3D.  A 2D model applied to a 3D
 volume segments it slice by slice along the last axis, several slices at a time.
+
+An image finer than the model's spacing is low-pass filtered before it is sampled down
+(:func:`_resize` with ``antialias``): a B-mode scan at a quarter of the model's pixel size
+sampled bilinearly keeps one speckle sample in four, white noise the network never saw.
 """
 
 from __future__ import annotations
@@ -31,12 +35,31 @@ def normalise(image: np.ndarray, how: str) -> np.ndarray:
     return np.clip((x - lo) / max(hi - lo, 1e-8), 0.0, 1.0)
 
 
-def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+#: Version of the inference procedure (normalisation, resampling, windows); part of a zoo
+#: model's identity in the benchmark, so records of an older procedure are never reused.
+#: 2: images finer than the model's spacing are low-pass filtered before sampling down, and
+#: normalised after resampling.
+INFERENCE_VERSION = 2
+
+
+def _resize(x: torch.Tensor, size: Sequence[int], *, antialias: bool = False) -> torch.Tensor:
+    """``x (B, C, *spatial)`` resampled (bi/trilinear) to ``size``.  With ``antialias``, axes
+    that shrink by a factor f > 1 are low-pass filtered first: in 2D torch's antialiased
+    bilinear filter (a triangle f input pixels wide), in 3D a Gaussian of sigma (f - 1) / 2
+    voxels (scikit-image's ``rescale`` rule; :func:`~synthzoo.generators.engine.intensity.blur`)."""
     size = tuple(int(s) for s in size)
     if tuple(x.shape[2:]) == size:
         return x
-    mode = "bilinear" if len(size) == 2 else "trilinear"
-    return F.interpolate(x, size=size, mode=mode, align_corners=False)
+    shrink = [n / s for n, s in zip(x.shape[2:], size)]
+    if len(size) == 2:
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False,
+                             antialias=antialias and max(shrink) > 1)
+    if antialias and max(shrink) > 1:
+        from synthzoo.generators.engine.intensity import blur
+
+        sigma = torch.tensor([[max(0.0, (f - 1) / 2) for f in shrink]], dtype=x.dtype, device=x.device)
+        x = blur(x, sigma.expand(x.shape[0], -1))
+    return F.interpolate(x, size=size, mode="trilinear", align_corners=False)
 
 
 @torch.no_grad()
@@ -71,8 +94,9 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     """Probabilities ``float32 (K, *image.shape)`` for a 2D or 3D ``image``.
 
     ``spacing`` (mm per axis) is the image's voxel size; ``None`` assumes the card's spacing
-    (no resampling).  The image is normalised as the card says, resampled to the card's
-    spacing, segmented, and the probabilities resampled back.  ``mode``: ``"sliding"``
+    (no resampling).  The image is resampled to the card's spacing (low-pass filtered along
+    axes where it is finer), normalised there as the card says, segmented, and the
+    probabilities resampled back.  ``mode``: ``"sliding"``
     (Gaussian-blended windows of the card's patch size, :mod:`synthzoo.zoo.inference`),
     ``"whole"`` (one pass per image or slice) or ``"auto"`` (whole for 2D slices up to
     ``WHOLE_MAX_PATCHES`` patches in area, sliding otherwise).  A 2D model on a volume segments
@@ -89,7 +113,7 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     sp = tuple(float(s) for s in spacing) if spacing is not None else (card.spacing,) * image.ndim
     if len(sp) != image.ndim or not all(math.isfinite(s) and s > 0 for s in sp):
         raise ValueError(f"spacing {sp}: needs {image.ndim} finite entries > 0")
-    x = torch.from_numpy(normalise(image, card.normalisation)).to(dev)
+    x = torch.from_numpy(np.array(image, np.float32))
     per_slice = card.dims == 2 and image.ndim == 3
     if per_slice:
         slices = x.movedim(-1, 0)[:, None]  # (Z, 1, X, Y)
@@ -106,9 +130,15 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     n = slices.shape[0]
     per_batch = plan(target, card.patch_size, overlap=overlap, divisor=div).n_windows if mode == "sliding" else 0
     total = per_batch * math.ceil(n / SLICE_BATCH) if mode == "sliding" else n
+    # the image as if acquired at the card's spacing, normalised there (a finer image's
+    # intensity spread shrinks once filtered: its percentiles would not be the model's)
+    grid = np.empty((n, 1, *target), np.float32)
+    for k in range(0, n, SLICE_BATCH):
+        grid[k : k + SLICE_BATCH] = _resize(slices[k : k + SLICE_BATCH], target, antialias=True).numpy()
+    grid = torch.from_numpy(normalise(grid, card.normalisation))
     out = np.empty((card.n_classes, *image.shape), np.float32)
     for k in range(0, n, SLICE_BATCH):
-        xi = _resize(slices[k : k + SLICE_BATCH], target)
+        xi = grid[k : k + SLICE_BATCH].to(dev)
         if mode == "whole":
             p = whole(model, xi, patch=card.patch_size, divisor=div)
         else:
@@ -159,14 +189,17 @@ def plan_grid(card: WeightCard, shape: Sequence[int], spacing: Sequence[float]) 
 
 def estimate_bytes(card: WeightCard, shape: Sequence[int], spacing: Sequence[float]) -> int:
     """Peak memory of :func:`predict_array` (bytes, an upper estimate): the image and its
-    ``K``-class probabilities at full size, plus one resampled slice or volume with its
-    padded sum of weighted windows and a batch of windows through the network."""
+    ``K``-class probabilities at full size, the image resampled to the card's spacing (every
+    slice), plus one resampled slice or volume with its padded sum of weighted windows and a
+    batch of windows through the network."""
     k = card.n_classes
     n = math.prod(int(s) for s in shape)
     grid = plan_grid(card, shape, spacing)
     padded = math.prod(max(g, p) for g, p in zip(grid, card.patch_size))
     window = math.prod(card.patch_size)
-    return 4 * n * (3 + 2 * k) + 8 * n + 4 * padded * (4 + 2 * k) + 4 * 4 * window * 128
+    slices = int(shape[-1]) if card.dims == 2 and len(shape) == 3 else 1
+    resampled = 2 * 4 * slices * math.prod(grid)  # and its normalised copy
+    return 4 * n * (3 + 2 * k) + 8 * n + resampled + 4 * padded * (4 + 2 * k) + 4 * 4 * window * 128
 
 
 def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[float], where: str) -> None:
