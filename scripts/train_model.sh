@@ -35,6 +35,13 @@ STAGE4="${NEURO/--lr 2e-3/--lr 5e-4}"
 STAGE4="${STAGE4/--seed 0/--seed 2}"
 RAND_KW='"p_grouped": 1.0, "stds": [0.0, 10.0], "iso_resolution": [1.5, 3.0], "thick_resolution": [1.5, 5.0], "p_thick": 0.3, "bias_std": [0.0, 0.4], "gamma_std": 0.3, "separation": 15.0, "p_head_slice": 0.3'
 HEAD4="${STAGE4/--size 128/--size 96} --steps 1000 --task tissue-segmentation"
+# stage 2 of the small domains: the same recipe continued from the committed weights, lr 1e-3,
+# a new seed, 4000 more steps (both twins alike)
+FLUO2="${FLUO/--lr 2e-3/--lr 1e-3}"
+FLUO2="${FLUO2/--seed 0/--seed 1}"
+FLUO2="${FLUO2/--steps 3400/--steps 4000}"
+MCT2="${MCT/--lr 2e-3/--lr 1e-3}"
+MCT2="${MCT2/--seed 0/--seed 1}"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -90,6 +97,10 @@ declare -A RECIPE=(
   # PET: 2000 more steps at lr 5e-4 (stage 1 T1w 1000 + 800 + 2000)
   [pet-tissue-unet-2d.stage3]="${PET_MORE} --init-weights runs/pet-tissue-unet-2d-stage2.safetensors --init-sha256 1159714f8a2819084577584e5bf97965161907e581aef57639726a01e8bcf604 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; stage 3 of 3 (after MRI T1w stage 1) on synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts'"
   [pet-tissue-unet-2d-fdg.stage3]="${PET_MORE} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --init-weights runs/pet-tissue-unet-2d-fdg-stage2.safetensors --init-sha256 8f96caa7e05ea55f853590a856ad2b7760901bf62e9bc9a6ee84b642c97a7879 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
+  [fluorescence-nuclei-unet-2d.stage2]="$FLUO2 --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --init-weights runs/fluorescence-nuclei-unet-2d-stage1.safetensors --init-sha256 f2428a51296529aa29c5d66eca27b4ab38f45714db06926873f678240eabf4f8 --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise (stage 2 of 2)'"
+  [fluorescence-nuclei-unet-2d-widefield.stage2]="$FLUO2 --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\"}' --init-weights runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors --init-sha256 354e48971e075b867b442b1641c4443feea78c1e86b8f0ffbae6759565365c79 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope (stage 2 of 2)'"
+  [micro-ct-pores-unet-2d.stage2]="$MCT2 --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\"}' --init-weights runs/micro-ct-pores-unet-2d-stage1.safetensors --init-sha256 89aac9bc19902d2a7535b372be60f02162686825606f5fca49abdb90135ee4ce --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings with random attenuation and artifacts (stage 2 of 2)'"
+  [micro-ct-pores-unet-2d-fixed.stage2]="$MCT2 --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"contrast\": \"fixed\"}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage1.safetensors --init-sha256 c01cb3e0f9e6850f762ba0a42a65a27edb23ea01d71d1cb8de2760ebcd7c8bcd --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 2 of 2)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
   # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
   # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
@@ -119,6 +130,10 @@ declare -A INIT=(
   [pet-tissue-unet-2d-fdg.stage4]="208b52b:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage3.safetensors"
   [neuro-mri-tissue-unet-2d.stage5]="a96efcc:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage4.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage5]="a96efcc:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage4.safetensors"
+  [fluorescence-nuclei-unet-2d.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
+  [fluorescence-nuclei-unet-2d-widefield.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
+  [micro-ct-pores-unet-2d.stage2]="3f5c01b:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage1.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage2]="3f5c01b:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage1.safetensors"
   [neuro-mri-tissue-unet-2d.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage5.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage5.safetensors"
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"

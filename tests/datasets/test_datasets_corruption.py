@@ -42,6 +42,32 @@ def test_damaged_chunk(copy_of):
     assert CASE in bad[0]["error"] and "cannot be read" in bad[0]["error"]
 
 
+@pytest.mark.parametrize("keep", [0, 10, -1])
+def test_truncated_chunk_is_refused_at_open(copy_of, keep):
+    # a truncated Blosc frame is not always refused by the decoder (it trusts the header's
+    # size), so open compares each chunk file's size with its header
+    root = copy_of(NAME)
+    f = _case_dir(root) / "image" / "c" / "0" / "0" / "0"
+    data = f.read_bytes()
+    f.write_bytes(data[:keep] if keep >= 0 else data[:-1])
+    want = f"{len(data)}" if keep < 0 or keep >= 16 else "nothing: shorter than a header"
+    with pytest.raises(DatasetError, match=f"{NAME}/{CASE}/image: chunk \\[0:16, 0:16, 0:16\\] is damaged "
+                                           f".*{max(keep, 0) if keep >= 0 else len(data) - 1} bytes, its Blosc header says {want}"):
+        ds.open(NAME, root)
+
+
+def test_chunk_truncated_after_open_is_refused_when_read(copy_of):
+    root = copy_of(NAME)
+    ts = ds.open(NAME, root)
+    f = _case_dir(root) / "labels" / "c" / "0" / "0" / "0"
+    f.write_bytes(f.read_bytes()[:-7])
+    ts["lab-80kv-000"].labels.sum().compute()  # other cases are fine
+    with pytest.raises(DatasetError, match=f"{NAME}/{CASE}/labels: chunk \\[0:16, 0:16, 0:16\\] is damaged"):
+        ts[CASE].labels.sum().compute()
+    with pytest.raises(DatasetError, match="is damaged"):
+        np.asarray(ts[CASE].labels[2:5, 3:9, 1:2])  # a region inside the chunk
+
+
 def test_wrong_shape(copy_of):
     root = copy_of(NAME)
     g = zarr.open_group(str(root / f"{NAME}.zarr"), mode="a")

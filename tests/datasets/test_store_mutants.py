@@ -777,10 +777,13 @@ def test_checked_array_reads_and_names_the_array_on_a_read_error(copy):
     assert str(info.value) == (f"where/it/is: cannot read chunk(s) (slice(8, 16, None), slice(16, 20, None)): "
                                f"{type(exc).__name__}: {exc}; the store is corrupt, rebuild it "
                                f"(synthzoo datasets build --force)")
-    case = store.open_testset(NAME, root)[B]  # the chunk file is there: found when read
+    # opened without chunk checks, the garbage is found by the decoder when read
+    case = store.open_testset(NAME, root, check_chunks=False)[B]
     np.testing.assert_array_equal(case.image[:8].compute(), toy_arrays(16, 2.0, "mask")["image"][:8])
     with pytest.raises(DatasetError, match=f"^{NAME}/{B}/image: cannot read chunk"):
         case.image.sum().compute()
+    # with them (the default), open refuses it: 7 bytes are not a Blosc frame
+    assert raises(store.open_testset, NAME, root).startswith(f"{NAME}/{B}/image: chunk [8:16, 16:20] is damaged (")
 
 
 def test_open_refuses_missing_and_partial_stores(tmp_path):

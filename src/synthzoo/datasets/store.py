@@ -400,14 +400,50 @@ def _build_case(builder: TestSetBuilder, grp: Any, spec: CaseSpec, *, size: int,
 
 
 # -- reading ---------------------------------------------------------------------------------
-class _CheckedArray:
-    """Array-like over a Zarr array whose read errors name the test set, case and array."""
+def _blosc_framed(arr: Any) -> bool:
+    """Each chunk file of ``arr`` is one Blosc frame (the codecs the store writes: bytes, then
+    Blosc alone)."""
+    comp = tuple(getattr(arr, "compressors", ()) or ())
+    return len(comp) == 1 and type(comp[0]).__name__ == "BloscCodec" and not tuple(getattr(arr, "filters", ()) or ())
 
-    def __init__(self, arr: Any, where: str) -> None:
+
+def _check_chunk_frame(f: Path, where: str, sl: tuple[slice, ...]) -> None:
+    """Raise :class:`DatasetError` unless chunk file ``f`` is one whole Blosc frame: its size
+    equals the compressed size in its header (bytes 12-16).  A truncated frame is not always
+    refused by the decoder, which trusts the header and can read past the data it was given."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(16)
+        size = f.stat().st_size
+    except FileNotFoundError:
+        raise DatasetError(f"{where}: chunk {_fmt(sl)} is missing ({f})") from None
+    except OSError as exc:
+        raise DatasetError(f"{where}: chunk {_fmt(sl)} unreadable ({f}): {_one_line(exc)}") from exc
+    cbytes = int.from_bytes(head[12:16], "little") if len(head) == 16 else -1
+    if cbytes != size:
+        raise DatasetError(f"{where}: chunk {_fmt(sl)} is damaged ({f}: {size} bytes, its Blosc header "
+                           f"says {cbytes if cbytes >= 0 else 'nothing: shorter than a header'}); "
+                           f"rebuild the store (synthzoo datasets build --force)")
+
+
+class _CheckedArray:
+    """Array-like over a Zarr array whose read errors name the test set, case and array; with
+    ``folder`` (the array's folder), each chunk read is first checked to be one whole Blosc
+    frame (:func:`_check_chunk_frame`), so a chunk truncated after the store was opened is
+    refused too."""
+
+    def __init__(self, arr: Any, where: str, folder: Path | None = None) -> None:
         self.arr, self.where = arr, where
+        self.folder = folder if folder is not None and _blosc_framed(arr) else None
         self.shape, self.dtype, self.ndim = tuple(arr.shape), np.dtype(str(arr.dtype)), arr.ndim
 
     def __getitem__(self, key: Any) -> np.ndarray:
+        if self.folder is not None and isinstance(key, tuple) and all(isinstance(k, slice) for k in key):
+            bounds = [k.indices(n)[:2] for k, n in zip(key, self.shape)]
+            grid = [range(a // c * c, b, c) for (a, b), c in zip(bounds, self.arr.chunks)]
+            for start in itertools.product(*grid):
+                chunk = tuple(slice(s0, min(s0 + c, n)) for s0, c, n in zip(start, self.arr.chunks, self.shape))
+                _check_chunk_frame(_chunk_file(self.folder, self.arr, chunk), self.where, chunk)
         try:
             return self.arr[key]
         except Exception as exc:
@@ -530,11 +566,14 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
             if arr.ndim != card.dims:
                 raise DatasetError(f"{where}/{key}: {arr.ndim}-D array in a {card.dims}-D test set")
             if check_chunks:
+                framed = _blosc_framed(arr)
                 for sl in iter_chunks(arr):
                     f = _chunk_file(path / cname / key, arr, sl)
                     if not f.is_file():
                         raise DatasetError(f"{where}/{key}: chunk {_fmt(sl)} is missing ({f})")
-            lazy[key] = da.from_array(_CheckedArray(arr, f"{where}/{key}"), chunks=arr.chunks,
+                    if framed:
+                        _check_chunk_frame(f, f"{where}/{key}", sl)
+            lazy[key] = da.from_array(_CheckedArray(arr, f"{where}/{key}", path / cname / key if check_chunks else None), chunks=arr.chunks,
                                       lock=False, asarray=False, fancy=False,
                                       meta=np.empty((0,) * arr.ndim, dtype=str(arr.dtype)),
                                       name=f"{name}-{where_token}-{cname}-{key}-{arrays[key]['sha256'][:16]}")
