@@ -28,6 +28,9 @@ def test_run_default_quick_is_resumable(tmp_path):
     # the bundled model separates grey from white matter on held-out anatomy
     assert zoo["dice"]["pd"]["white_matter"] > 0.5
     assert all(p.exists() for p in _outputs(report))
+    # each stage's wall time is logged and reported
+    assert list(report["seconds"]) == ["previews", "testsets", "zoo", "benchmark", "leaderboard"]
+    assert all(v >= 0 for v in report["seconds"].values()) and "stage benchmark: " in r.output
     # the benchmark stage ran the bundled neuro model on every neuro contrast, baselines everywhere
     table = Path(report["benchmark"]["benchmark.md"]).read_text()
     assert "| neuro-mri-tissue-unet-2d | randomized |" in table and "| multi-otsu | classical baseline |" in table

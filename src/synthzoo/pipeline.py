@@ -139,12 +139,28 @@ def run_default(out: str | Path = "out", *, quick: bool = False, workers: int | 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report: dict = {}
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def timed(stage: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        seconds[stage] = round(now - t, 1)
+        print(f"stage {stage}: {seconds[stage]:.1f} s", flush=True)
+        t = now
+
     with Progress() as progress:
         report["previews"] = _previews(out, quick, progress, progress.console.print)
+    timed("previews")
     report["testsets"] = _testsets(out, quick)  # build_all shows its own progress
+    timed("testsets")
     with Progress() as progress:
         report["zoo"] = _zoo(out, quick, progress, progress.console.print)
+    timed("zoo")
     report["benchmark"] = _benchmark(out, quick, workers)  # the runner shows its own progress
+    timed("benchmark")
     report["leaderboard"] = _leaderboard(out, report["benchmark"]["records"], print)
+    timed("leaderboard")
+    report["seconds"] = seconds
     write_text(out / "report.json", json.dumps(report, indent=1))
     return report
