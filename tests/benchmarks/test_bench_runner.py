@@ -120,6 +120,20 @@ def test_a_suite_of_every_case_resumes_from_one_with_one_case_per_contrast(root,
         Suite("x", "x", "quick", cases_per_contrast=0)
 
 
+def test_a_suites_baselines_narrow_the_default_models(root, tmp_path, monkeypatch):
+    """The main suite runs multi-otsu and not kmeans; given models are taken as they are."""
+    from synthzoo.benchmarks.suites import SUITES, Suite
+
+    assert SUITES["main"].baselines == ("multi-otsu",) and SUITES["full"].baselines is None
+    monkeypatch.setitem(SUITES, "quick-otsu", Suite("quick-otsu", "x", "quick", cases_per_contrast=1,
+                                                    baselines=("multi-otsu",)))
+    monkeypatch.setattr(runner, "zoo_names", lambda: [])
+    s = run(None, ["em-cells"], root, tmp_path / "a", suite="quick-otsu", progress=False)
+    assert s["runs"] == 3 and {r["model"] for r in read_records(tmp_path / "a" / "records.jsonl")} == {"multi-otsu"}
+    s = run(["kmeans"], ["em-cells"], root, tmp_path / "b", suite="quick-otsu", progress=False)
+    assert {r["model"] for r in read_records(tmp_path / "b" / "records.jsonl")} == {"kmeans"}
+
+
 def test_unknown_names_and_bad_records(root, tmp_path):
     with pytest.raises(BenchmarkError, match="unknown model 'nope'; available: .*multi-otsu"):
         run(["nope"], None, root, tmp_path, quick=True, progress=False)

@@ -399,6 +399,8 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
         raise BenchmarkError(f"workers must be >= 1, got {workers}")
     if workers is not None and scheduler:
         raise BenchmarkError("give either workers (local processes) or scheduler (a cluster), not both")
+    if models is None and su.models is None and su.baselines is not None:
+        models = zoo_names() + list(su.baselines)
     bms = resolve_models(models if models is not None else su.models)
     names = resolve_testsets(testsets if testsets is not None else su.testsets)
     if device.startswith("cuda"):
