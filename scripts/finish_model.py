@@ -112,7 +112,7 @@ def main() -> None:
         sys.exit("nothing to evaluate: give RUN_DIRs or --models")
     from synthzoo.benchmarks import records as rec
     from synthzoo.benchmarks.baselines import BASELINES
-    from synthzoo.benchmarks.runner import run
+    from synthzoo.benchmarks.runner import run, zoo_version
 
     out = ROOT / "out" / f"zoo-eval-{args.testset}"
     root = ROOT / "out" / "testsets"
@@ -121,8 +121,9 @@ def main() -> None:
     df = rec.frame(out / "records.jsonl")
     from synthzoo.zoo.models import get_card
 
-    # only the records of the weights bundled now (the folder also holds earlier versions')
-    current = {n: get_card(n).sha256 for n in names}
+    # only the records of the weights bundled now under the current inference procedure (the
+    # folder also holds earlier versions')
+    current = {n: zoo_version(get_card(n).sha256) for n in names}
     df = df[[current.get(m, v) == v for m, v in zip(df["model"], df["model_version"])]]
     fg = df[df["label"] != "background"]
     table = fg.groupby(["model", "contrast"])["dice"].mean().unstack()
