@@ -14,7 +14,8 @@ Stages run in order, each writing under ``out``:
    ``workers``: the runs in that many local worker processes; by default in this process: on
    the 2-core development machine the main job took 11.5 min with 2 workers (1199 s CPU, 306 s
    of it system time) against 8.2 min in this process one run at a time (710 s CPU); with two
-   runs in flight in threads, as now, 7.5 min (719 s CPU));
+   runs in flight in threads, as now, 7.5 min (719 s CPU), and 5.3 min (532 s CPU) once the
+   main suite dropped k-means (105 runs) and the head test sets' smooth fields got cheaper);
 5. ``leaderboard``: the static leaderboard site built from the benchmark records into
    ``out/leaderboard`` (open ``out/leaderboard/index.html``; rebuilt only when the records
    changed).
