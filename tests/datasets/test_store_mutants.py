@@ -198,6 +198,10 @@ def test_iter_chunks_in_chunk_grid_c_order_with_short_last_chunks():
                    ((4, 5), (0, 3)), ((4, 5), (3, 6)), ((4, 5), (6, 7))]
     assert all(s.step is None for sl in store.iter_chunks(arr) for s in sl)
     assert [sl for sl in store.iter_chunks(SimpleNamespace(shape=(4,), chunks=(4,)))] == [(slice(0, 4),)]
+    # a region: the whole chunks it overlaps (a partial chunk counts), open ends clipped
+    got = [tuple((s.start, s.stop) for s in sl) for sl in store.iter_chunks(arr, (slice(3, 4), slice(5, None)))]
+    assert got == [((2, 4), (3, 6)), ((2, 4), (6, 7))]
+    assert list(store.iter_chunks(arr, (slice(1, 1), slice(0, 7)))) == []
 
 
 def test_array_checksum_is_the_chunks_bytes_in_grid_order(tmp_path):

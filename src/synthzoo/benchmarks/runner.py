@@ -58,6 +58,12 @@ class BenchModel:
     label_names: tuple[str, ...] | None = None
     trained_contrast: str | None = None  # narrow models: card training["contrast"]
 
+    @property
+    def weights_sha256(self) -> str | None:
+        """The weights' sha256 (the version before its ``+inference`` suffix); ``None`` for
+        classical baselines."""
+        return None if self.kind == "classical" else self.version.partition("+")[0]
+
     def applies_to(self, card: Any) -> bool:
         """Zoo models: same domain as the test set and the label names of one of its targets
         (:func:`target_of`); baselines: every set."""
@@ -364,7 +370,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
             "foreground": label != BACKGROUND,
             **{k_: (None if isinstance(v, float) and not np.isfinite(v) else v) for k_, v in m.items()},
             "calibration": calibration, **dict(spec.provenance),
-            "weights_sha256": bm.version.partition("+")[0] if bm.kind != "classical" else None,
+            "weights_sha256": bm.weights_sha256,
             "testset_sha256": spec.testset_sha256, "case_sha256": spec.case_sha256,
             "device": spec.device, "seed": spec.seed, "time": now, "seconds": seconds})
     return rows

@@ -107,9 +107,12 @@ class GroupWriter:
         arr[...] = np.asarray(data).astype(DTYPES[key], copy=False)
 
 
-def iter_chunks(arr: Any) -> Iterator[tuple[slice, ...]]:
-    """Slices of every chunk of a Zarr array, in chunk-grid C order."""
-    grid = [range(0, n, c) for n, c in zip(arr.shape, arr.chunks)]
+def iter_chunks(arr: Any, region: tuple[slice, ...] | None = None) -> Iterator[tuple[slice, ...]]:
+    """Slices of every chunk of a Zarr array (with ``region``, of every chunk it overlaps),
+    in chunk-grid C order."""
+    bounds = [(0, n) for n in arr.shape] if region is None else [
+        r.indices(n)[:2] for r, n in zip(region, arr.shape)]
+    grid = [range(a // c * c, b, c) for (a, b), c in zip(bounds, arr.chunks)]
     for start in itertools.product(*grid):
         yield tuple(slice(s, min(s + c, n)) for s, c, n in zip(start, arr.chunks, arr.shape))
 
@@ -428,21 +431,18 @@ def _check_chunk_frame(f: Path, where: str, sl: tuple[slice, ...]) -> None:
 
 class _CheckedArray:
     """Array-like over a Zarr array whose read errors name the test set, case and array; with
-    ``folder`` (the array's folder), each chunk read is first checked to be one whole Blosc
-    frame (:func:`_check_chunk_frame`), so a chunk truncated after the store was opened is
-    refused too."""
+    ``folder`` (the array's folder, given when its chunk files are Blosc frames:
+    :func:`_blosc_framed`), each chunk read is first checked to be one whole frame
+    (:func:`_check_chunk_frame`), so a chunk truncated after the store was opened is refused
+    too."""
 
     def __init__(self, arr: Any, where: str, folder: Path | None = None) -> None:
-        self.arr, self.where = arr, where
-        self.folder = folder if folder is not None and _blosc_framed(arr) else None
+        self.arr, self.where, self.folder = arr, where, folder
         self.shape, self.dtype, self.ndim = tuple(arr.shape), np.dtype(str(arr.dtype)), arr.ndim
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if self.folder is not None and isinstance(key, tuple) and all(isinstance(k, slice) for k in key):
-            bounds = [k.indices(n)[:2] for k, n in zip(key, self.shape)]
-            grid = [range(a // c * c, b, c) for (a, b), c in zip(bounds, self.arr.chunks)]
-            for start in itertools.product(*grid):
-                chunk = tuple(slice(s0, min(s0 + c, n)) for s0, c, n in zip(start, self.arr.chunks, self.shape))
+            for chunk in iter_chunks(self.arr, key):
                 _check_chunk_frame(_chunk_file(self.folder, self.arr, chunk), self.where, chunk)
         try:
             return self.arr[key]
@@ -565,15 +565,15 @@ def open_testset(name: str, root: str | Path | None = None, *, check_chunks: boo
                                    f"says {want} {arrays[key]['dtype']}")
             if arr.ndim != card.dims:
                 raise DatasetError(f"{where}/{key}: {arr.ndim}-D array in a {card.dims}-D test set")
+            framed = check_chunks and _blosc_framed(arr)
             if check_chunks:
-                framed = _blosc_framed(arr)
                 for sl in iter_chunks(arr):
                     f = _chunk_file(path / cname / key, arr, sl)
                     if not f.is_file():
                         raise DatasetError(f"{where}/{key}: chunk {_fmt(sl)} is missing ({f})")
                     if framed:
                         _check_chunk_frame(f, f"{where}/{key}", sl)
-            lazy[key] = da.from_array(_CheckedArray(arr, f"{where}/{key}", path / cname / key if check_chunks else None), chunks=arr.chunks,
+            lazy[key] = da.from_array(_CheckedArray(arr, f"{where}/{key}", path / cname / key if framed else None), chunks=arr.chunks,
                                       lock=False, asarray=False, fancy=False,
                                       meta=np.empty((0,) * arr.ndim, dtype=str(arr.dtype)),
                                       name=f"{name}-{where_token}-{cname}-{key}-{arrays[key]['sha256'][:16]}")
