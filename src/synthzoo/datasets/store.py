@@ -112,7 +112,7 @@ def iter_chunks(arr: Any, region: tuple[slice, ...] | None = None) -> Iterator[t
     in chunk-grid C order."""
     bounds = [(0, n) for n in arr.shape] if region is None else [
         r.indices(n)[:2] for r, n in zip(region, arr.shape)]
-    grid = [range(a // c * c, b, c) for (a, b), c in zip(bounds, arr.chunks)]
+    grid = [range(a // c * c, b, c) if a < b else range(0) for (a, b), c in zip(bounds, arr.chunks)]
     for start in itertools.product(*grid):
         yield tuple(slice(s, min(s + c, n)) for s, c, n in zip(start, arr.chunks, arr.shape))
 
