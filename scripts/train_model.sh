@@ -34,6 +34,8 @@ PET_MORE="${PET_MORE/neuro-mri/pet}"
 STAGE4="${NEURO/--lr 2e-3/--lr 5e-4}"
 STAGE4="${STAGE4/--seed 0/--seed 2}"
 RAND_KW='"p_grouped": 1.0, "stds": [0.0, 10.0], "iso_resolution": [1.5, 3.0], "thick_resolution": [1.5, 5.0], "p_thick": 0.3, "bias_std": [0.0, 0.4], "gamma_std": 0.3, "separation": 15.0, "p_head_slice": 0.3'
+RAND_KW7="${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}"
+RAND_KW7="${RAND_KW7/\"p_grouped\": 1.0/\"p_grouped\": 0.5}"
 HEAD4="${STAGE4/--size 128/--size 96} --steps 1000 --task tissue-segmentation"
 # stage 2 of the small domains: the same recipe continued from the committed weights, lr 1e-3,
 # a new seed, 4000 more steps (both twins alike)
@@ -65,6 +67,11 @@ declare -A RECIPE=(
   # the simulated PDw has CSF and WM within 2 of 255 apart, a contrast stages 3-5 never showed
   [neuro-mri-tissue-unet-2d.stage6]="${STAGE4/--seed 2/--seed 4} --steps 4000 --generator-kwargs '{${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage5.safetensors --init-sha256 152b70f5080437c628cd899b3ec69089a3cdc697000708a57e5f788c76cc0f70 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 6 of 6 with random contrasts and whole-head slices'"
   [neuro-mri-tissue-unet-2d-t1w.stage6]="${STAGE4/--seed 2/--seed 4} --steps 4000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage5.safetensors --init-sha256 c7387cdfc69c89df80d00054b94997a74f3b0f463d0f51bb92b37332d6a40ff7 --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 6 of 6, whole-head slices)'"
+  # stage 7: SynthSeg's per-label draw half the time (p_grouped 0.5: every generation label its
+  # own intensity, so shape rather than the tissues' intensity order must tell CSF from WM, as
+  # in PDw, and GM from WM, as in CT), 5000 more steps each from the stage-6 weights (8e3390e)
+  [neuro-mri-tissue-unet-2d.stage7]="${STAGE4/--seed 2/--seed 6} --steps 5000 --generator-kwargs '{${RAND_KW7}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage6.safetensors --init-sha256 1502324cf03096326b332410cce6718348433453141af366e671b4b9df9b3a8b --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 7 of 7 with random contrasts (per label or per tissue) and whole-head slices'"
+  [neuro-mri-tissue-unet-2d-t1w.stage7]="${STAGE4/--seed 2/--seed 6} --steps 5000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors --init-sha256 5b5c290f78550ff6e35075841d70f04432a88237df56ab8b50ba4cc2e399fbdc --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 7 of 7, whole-head slices)'"
   # Brain extraction (SynthStrip's task: the brain mask of a whole head, skull, scalp and face
   # present): the tissue network's recipe from scratch, 2000 steps, both twins alike
   [neuro-mri-brain-unet-2d]="$NEURO --steps 2000 --task brain-extraction --generator-kwargs '{\"target\": \"brain\", \"p_grouped\": 1.0, \"stds\": [0.0, 10.0], \"iso_resolution\": [1.5, 3.0], \"thick_resolution\": [1.5, 5.0], \"p_thick\": 0.3, \"bias_std\": [0.0, 0.4], \"gamma_std\": 0.3, \"separation\": 15.0}' --description 'Brain mask (skull stripping) of a whole-head MRI of any contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only with random contrasts'"
@@ -141,6 +148,8 @@ declare -A INIT=(
   [neuro-mri-brain-unet-2d-t1w.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d-t1w.safetensors runs/neuro-mri-brain-unet-2d-t1w-stage2.safetensors"
   [neuro-mri-tissue-unet-2d.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage5.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage5.safetensors"
+  [neuro-mri-tissue-unet-2d.stage7]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage6.safetensors"
+  [neuro-mri-tissue-unet-2d-t1w.stage7]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors"
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
   [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )

@@ -294,6 +294,126 @@ def test_tiff_labels_and_probabilities(tmp_path):
     np.testing.assert_allclose(a, p, rtol=1e-6)
 
 
+def test_tiff_rgb_and_rgba_are_grey_by_luma(tmp_path):
+    import tifffile
+
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[1, 2] = (100, 50, 200)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb)  # photometric RGB: axes YXS
+    img = read_image(tmp_path / "rgb.tif")
+    assert img.data.shape == (4, 5) and img.meta["axes"] == "yx"
+    assert img.data[1, 2] == pytest.approx(0.299 * 100 + 0.587 * 50 + 0.114 * 200, rel=1e-6)
+    rgba = np.concatenate([rgb, np.full((4, 5, 1), 255, np.uint8)], -1)
+    tifffile.imwrite(tmp_path / "rgba.tif", rgba, photometric="rgb", extrasamples=["unassalpha"])
+    np.testing.assert_allclose(read_image(tmp_path / "rgba.tif").data, img.data)
+    stack = np.stack([rgb, rgb // 2])  # RGB pages: a (z, y, x) grey stack
+    tifffile.imwrite(tmp_path / "rgbs.tif", stack, photometric="rgb")
+    s = read_image(tmp_path / "rgbs.tif")
+    assert s.data.shape == (2, 4, 5) and s.meta["axes"] == "zyx"
+    assert s.data[1, 1, 2] == pytest.approx(0.299 * 50 + 0.587 * 25 + 0.114 * 100, rel=1e-6)
+
+
+def test_tiff_pages_are_the_first_axis_of_a_zyx_stack(tmp_path):
+    import tifffile
+
+    vol = np.arange(2 * 3 * 4, dtype=np.uint16).reshape(2, 3, 4)
+    tifffile.imwrite(tmp_path / "s.tif", vol, photometric="minisblack")
+    img = read_image(tmp_path / "s.tif")
+    assert img.meta == {"axes": "zyx"} and img.spacing is None and img.spacing_unit is None
+    np.testing.assert_array_equal(img.data, vol)
+
+
+def test_tiff_voxel_size_from_imagej_metadata_in_micrometres(tmp_path):
+    import tifffile
+
+    vol = np.zeros((3, 4, 5), np.uint16)
+    tifffile.imwrite(tmp_path / "um.tif", vol, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
+                     metadata={"spacing": 2.0, "unit": "micron", "axes": "ZYX"})
+    img = read_image(tmp_path / "um.tif")
+    assert img.spacing == pytest.approx((2.0, 0.5, 0.25)) and img.spacing_unit == "um"
+    tifffile.imwrite(tmp_path / "nm.tif", vol[0], imagej=True, resolution=(1 / 80.0, 1 / 80.0),
+                     metadata={"unit": "nm"})
+    img = read_image(tmp_path / "nm.tif")
+    assert img.spacing == pytest.approx((0.08, 0.08)) and img.spacing_unit == "um"
+    tifffile.imwrite(tmp_path / "mm.tif", vol, imagej=True, resolution=(1 / 0.01, 1 / 0.01),
+                     metadata={"unit": "mm", "axes": "ZYX"})  # no slice spacing: as thick as wide
+    assert read_image(tmp_path / "mm.tif").spacing == pytest.approx((10.0, 10.0, 10.0))
+    tifffile.imwrite(tmp_path / "px.tif", vol[0], imagej=True, resolution=(2.0, 2.0), metadata={"unit": "pixel"})
+    assert read_image(tmp_path / "px.tif").spacing is None
+
+
+def test_tiff_label_map_keeps_the_inputs_voxel_size(tmp_path):
+    import tifffile
+
+    vol = np.zeros((3, 4, 5), np.uint16)
+    tifffile.imwrite(tmp_path / "in.tif", vol, imagej=True, resolution=(1 / 0.25, 1 / 0.5),
+                     metadata={"spacing": 2.0, "unit": "um", "axes": "ZYX"})
+    ref = read_image(tmp_path / "in.tif")
+    labels = np.zeros((3, 4, 5), int)
+    labels[1, 2, 3] = 2
+    out = read_image(write_like(tmp_path / "o.tif", labels, ref))
+    assert out.spacing == pytest.approx((2.0, 0.5, 0.25)) and out.spacing_unit == "um"
+    np.testing.assert_array_equal(out.data, labels)
+    flat = read_image(write_like(tmp_path / "o2.tif", labels[0], Image(np.zeros((4, 5), np.float32), "tiff",
+                                                                       (0.5, 0.25), {"axes": "yx"}, spacing_unit="um")))
+    assert flat.spacing == pytest.approx((0.5, 0.25))
+    plain = read_image(write_like(tmp_path / "o3.tif", labels, Image(np.zeros((3, 4, 5), np.float32), "tiff")))
+    assert plain.spacing is None  # nothing to keep: a plain TIFF
+
+
+def test_tiff_dots_per_inch_are_not_a_voxel_size(tmp_path):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "dpi.tif", np.zeros((4, 5), np.uint8), resolution=(72, 72), resolutionunit="INCH")
+    img = read_image(tmp_path / "dpi.tif")
+    assert img.spacing is None and img.spacing_unit is None
+
+
+def test_tiff_voxel_size_from_ome_metadata(tmp_path):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "a.ome.tif", np.zeros((3, 4, 5), np.uint16),
+                     metadata={"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.3, "PhysicalSizeZ": 1.5})
+    img = read_image(tmp_path / "a.ome.tif")  # OME's default unit: micrometres
+    assert img.spacing == pytest.approx((1.5, 0.3, 0.2)) and img.spacing_unit == "um"
+    tifffile.imwrite(tmp_path / "b.ome.tif", np.zeros((4, 5), np.uint16),
+                     metadata={"axes": "YX", "PhysicalSizeX": 40.0, "PhysicalSizeXUnit": "nm",
+                               "PhysicalSizeY": 0.04, "PhysicalSizeYUnit": "\u00b5m"})
+    assert read_image(tmp_path / "b.ome.tif").spacing == pytest.approx((0.04, 0.04))
+
+
+def test_tiff_with_several_channels_or_time_points_is_refused_in_one_line(tmp_path):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "c.ome.tif", np.zeros((3, 2, 4, 5), np.uint16), metadata={"axes": "ZCYX"})
+    with pytest.raises(ImageFileError, match=rf"^{re.escape(str(tmp_path / 'c.ome.tif'))}: 2 channels \(axes "
+                                             r"ZCYX, shape \(3, 2, 4, 5\)\); save the one channel"):
+        read_image(tmp_path / "c.ome.tif")
+    tifffile.imwrite(tmp_path / "t.tif", np.zeros((4, 3, 4, 5), np.uint16), imagej=True, metadata={"axes": "TZYX"})
+    with pytest.raises(ImageFileError, match=r"t.tif: 4 time points \(axes TZYX"):
+        read_image(tmp_path / "t.tif")
+    tifffile.imwrite(tmp_path / "c1.ome.tif", np.ones((3, 1, 4, 5), np.uint16), metadata={"axes": "ZCYX"})
+    assert read_image(tmp_path / "c1.ome.tif").data.shape == (3, 4, 5)  # one channel: kept
+    tifffile.imwrite(tmp_path / "s2.tif", np.zeros((4, 5, 2), np.uint8), photometric="minisblack",
+                     planarconfig="contig", extrasamples=["unspecified"])
+    with pytest.raises(ImageFileError, match=r"s2.tif: 2 samples per pixel"):
+        read_image(tmp_path / "s2.tif")
+
+
+def test_zarr_axes_attribute_is_kept_and_checked(tmp_path):
+    z = _zarr(tmp_path / "s.zarr", np.zeros((2, 3, 4), np.float32))
+    import zarr
+
+    zarr.open_array(str(z), mode="r+").attrs["axes"] = "zyx"
+    img = read_image(z)
+    assert img.meta["axes"] == "zyx"
+    out = write_like(tmp_path / "o.zarr", np.zeros((2, 3, 4), int), img)
+    assert zarr.open_array(str(out), mode="r").attrs["axes"] == "zyx"
+    zarr.open_array(str(z), mode="r+").attrs["axes"] = "yx"
+    with pytest.raises(ImageFileError, match=r"s.zarr: axes 'yx' for a 3D array \(2, 3, 4\)$"):
+        read_image(z)
+
+
 # --------------------------------------------------------------------------- PNG
 def test_png_grey_8_and_16_bit(tmp_path):
     grey = read_image(_png(tmp_path / "g.png", LABELS.astype(np.uint8) * 60))

@@ -468,6 +468,20 @@ def test_to_canonical_reorients_a_nifti_volume_to_ras_for_a_2d_model():
     assert out.flags.c_contiguous
 
 
+def test_to_canonical_puts_the_z_of_a_zyx_stack_last_for_a_2d_model():
+    data = np.random.default_rng(7).random((2, 3, 4)).astype(np.float32)
+    for fmt in ("tiff", "zarr"):
+        img = Image(data, fmt, None, {"axes": "zyx"})
+        yxz, sp, back = P.to_canonical(img, (5.0, 0.5, 0.25), make_card(2))
+        np.testing.assert_array_equal(yxz, data.transpose(1, 2, 0))
+        assert sp == (0.5, 0.25, 5.0)
+        out = back(yxz)
+        np.testing.assert_array_equal(out, data)
+        assert out.flags.c_contiguous
+    same, sp, _ = P.to_canonical(Image(data, "tiff", None, {"axes": "zyx"}), (5.0, 0.5, 0.25), make_card(3))
+    assert same is data and sp == (5.0, 0.5, 0.25)  # a 3D model takes the volume as it is
+
+
 def test_to_canonical_passes_other_inputs_through():
     vol = np.zeros((6, 3, 4), np.float32)
     aff = {"affine": _lia_affine((1.0, 1.0, 1.0))}
@@ -574,7 +588,7 @@ def test_predict_file_refuses_bad_inputs_and_outputs_before_the_model(toy, tmp_p
         P.predict_file("toy", src, tmp_path / "o.png")
     with pytest.raises(ImageFileError, match=r"p.png: probabilities need a float format"):
         P.predict_file("toy", src, tmp_path / "o2.png", probabilities=tmp_path / "p.png")
-    tifffile.imwrite(tmp_path / "vol.tif", np.zeros((8, 8, 3), np.uint8))
+    tifffile.imwrite(tmp_path / "vol.tif", np.zeros((3, 8, 8), np.uint8), photometric="minisblack")
     with pytest.raises(ImageFileError, match=r"o3.png: PNG holds 2D images only, the input is 3D"):
         P.predict_file("toy", tmp_path / "vol.tif", tmp_path / "o3.png")
     assert toy.calls == [] and (tmp_path / "o.png").read_bytes() == b"mine"
@@ -633,6 +647,36 @@ def test_predict_file_slices_a_nifti_volume_axially_and_writes_it_back_in_its_ow
     assert p.shape == (6, 3, 4, 3)
     np.testing.assert_allclose(p.sum(-1), 1, atol=1e-5)
     np.testing.assert_array_equal(p.argmax(-1), expected)
+
+
+def test_predict_file_segments_every_page_of_a_tiff_stack_and_keeps_its_order(toy, tmp_path):
+    import tifffile
+
+    toy.model = Rows()
+    vol = np.random.default_rng(8).random((3, 6, 4)).astype(np.float32)  # 3 pages of 6 x 4
+    tifffile.imwrite(tmp_path / "in.tif", vol, photometric="minisblack")
+    out, prob = P.predict_file("toy", tmp_path / "in.tif", tmp_path / "o.tif", probabilities=tmp_path / "p.tif")
+    # Rows on each 6 x 4 page: class 2 in rows y = 0..2, class 1 in rows 3..5, on every page
+    expected = np.zeros((3, 6, 4), int)
+    expected[:, :3], expected[:, 3:] = 2, 1
+    np.testing.assert_array_equal(tifffile.imread(out), expected)
+    p = tifffile.imread(prob)
+    assert p.shape == (3, 3, 6, 4)
+    np.testing.assert_array_equal(p.argmax(0), expected)
+
+
+def test_predict_file_plans_a_stack_on_its_pages_not_on_its_depth(toy, tmp_path):
+    import tifffile
+
+    # 2 pages of 16 x 16 at 1 mm, 50 mm apart, for a 2 mm model: each page is resampled to 8 x 8
+    # (sliced along the stored last axis, the slices would be 2 x 16 at (50, 1) mm -> 50 x 8)
+    vol = np.random.default_rng(9).random((2, 16, 16)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "in.tif", vol, imagej=True, resolution=(1.0, 1.0),
+                     metadata={"unit": "mm", "spacing": 50.0, "axes": "ZYX"})
+    toy.card = make_card(patch=(4, 4), norm="minmax", spacing=2.0)
+    P.predict_file("toy", tmp_path / "in.tif", tmp_path / "o.tif")
+    assert set(toy.model.shapes) == {(8, 8)}  # every page at 2 mm: 16 x 16 -> 8 x 8
+    assert tifffile.imread(tmp_path / "o.tif").shape == (2, 16, 16)
 
 
 def test_predict_file_checks_both_outputs_under_the_output_policy(toy, tmp_path):

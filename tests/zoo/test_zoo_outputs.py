@@ -124,7 +124,7 @@ def test_bad_outputs_fail_before_inference(tiny, tmp_path, png, no_inference, ou
 def test_3d_input_to_png_fails_before_inference(tiny, tmp_path, no_inference, refused):
     import tifffile
 
-    tifffile.imwrite(tmp_path / "vol.tif", np.zeros((20, 20, 3), np.uint8) + 7)
+    tifffile.imwrite(tmp_path / "vol.tif", np.zeros((3, 20, 20), np.uint8) + 7, photometric="minisblack")
     refused(invoke("predict", "tiny-test-2d", tmp_path / "vol.tif", tmp_path / "o.png"), "PNG holds 2D images only")
     assert not (tmp_path / "o.png").exists()
 

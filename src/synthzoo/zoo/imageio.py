@@ -117,15 +117,79 @@ def _squeeze(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+#: length units of ImageJ and OME-TIFF metadata, in micrometres
+_TIFF_UM = {"micron": 1.0, "microns": 1.0, "um": 1.0, "\u00b5m": 1.0, "\u03bcm": 1.0, "micrometer": 1.0,
+            "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3, "millimeter": 1e3, "cm": 1e4, "centimeter": 1e4,
+            "m": 1e6, "meter": 1e6}
+
+
+def _tiff_spacing(tif: Any, axes: str) -> dict[str, float]:
+    """Voxel size in micrometres per spatial axis letter (``X``, ``Y``, ``Z``), from OME-XML
+    (``PhysicalSize*``, micrometres unless a unit is given) or ImageJ metadata (resolution tags
+    in pixels per ``unit``, ``spacing`` between slices); empty when neither gives a length.
+    Plain resolution tags (dots per inch of a scanner or drawing program) are not a voxel size
+    and are ignored."""
+    sizes: dict[str, float] = {}
+    if tif.is_ome and tif.ome_metadata:
+        import xml.etree.ElementTree as ET
+
+        pixels = next((e for e in ET.fromstring(tif.ome_metadata).iter() if e.tag.endswith("Pixels")), None)
+        for a in "XYZ" if pixels is not None else "":
+            v, f = pixels.get(f"PhysicalSize{a}"), _TIFF_UM.get(pixels.get(f"PhysicalSize{a}Unit", "um").lower())
+            if v is not None and f is not None:
+                sizes[a] = float(v) * f
+        return sizes
+    meta = tif.imagej_metadata if tif.is_imagej else None
+    f = _TIFF_UM.get(str((meta or {}).get("unit", "")).lower())
+    if f is None:
+        return sizes
+    for a, tag in (("X", "XResolution"), ("Y", "YResolution")):
+        res = tif.pages[0].tags.get(tag)
+        if res is not None and res.value[0] > 0 and res.value[1] > 0:
+            sizes[a] = res.value[1] / res.value[0] * f
+    if "Z" in axes and meta.get("spacing"):
+        sizes["Z"] = float(meta["spacing"]) * f
+    return sizes
+
+
 def _read_tiff(path: Path) -> Image:
+    """A TIFF by its series' axes (tifffile's letters): pages stacked along the first spatial
+    axis (``Z``, or an unnamed page axis ``Q``/``I``), held as ``(z, y, x)`` with
+    ``meta["axes"] = "zyx"`` so that a 2D model segments every page; RGB(A) samples made grey
+    (ITU-R 601 luma, as PNG); several channels or time points refused (one line naming the
+    file); the voxel size read from ImageJ or OME metadata when they give a length unit."""
     import tifffile
 
-    data = _squeeze(tifffile.imread(str(path))).astype(np.float32)
-    return Image(data, "tiff")
+    with tifffile.TiffFile(str(path)) as tif:
+        series = tif.series[0]
+        arr = series.asarray()
+        axes = series.axes.upper()
+        sizes = _tiff_spacing(tif, axes)
+    if "S" in axes:  # samples per pixel: RGB(A) -> grey; one sample -> dropped
+        arr = np.moveaxis(arr, axes.index("S"), -1)
+        axes = axes.replace("S", "") + "S"
+        n = arr.shape[-1]
+        if n not in (1, 3, 4):
+            raise ImageFileError(f"{path}: {n} samples per pixel (axes {series.axes}); expected grey, RGB or RGBA")
+        arr, axes = (_to_grey(arr) if n > 1 else arr[..., 0]), axes[:-1]
+    for a, what in (("C", "channels"), ("T", "time points")):
+        if a in axes and arr.shape[axes.index(a)] > 1:
+            raise ImageFileError(f"{path}: {arr.shape[axes.index(a)]} {what} (axes {series.axes}, shape "
+                                 f"{tuple(series.shape)}); save the one channel and time point to segment")
+    data = _squeeze(arr).astype(np.float32)
+    if data.ndim == 2:
+        xy = ("Y" in sizes and "X" in sizes)
+        return Image(data, "tiff", (sizes["Y"], sizes["X"]) if xy else None, {"axes": "yx"},
+                     spacing_unit="um" if xy else None)
+    if data.ndim != 3 or "X" not in sizes or "Y" not in sizes:
+        return Image(data, "tiff", None, {"axes": "zyx"} if data.ndim == 3 else {})
+    # a stack without its slice spacing: slices taken to be as thick as pixels are wide
+    return Image(data, "tiff", (sizes.get("Z", sizes["X"]), sizes["Y"], sizes["X"]), {"axes": "zyx"},
+                 spacing_unit="um")
 
 
 def _to_grey(arr: np.ndarray) -> np.ndarray:
-    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+    if arr.ndim >= 3 and arr.shape[-1] in (3, 4):
         return arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     return arr.astype(np.float32)
 
@@ -166,8 +230,12 @@ def _read_zarr(path: Path) -> Image:
     unit = attrs.get("spacing_unit")
     if unit is not None and unit not in UNIT_UM:
         raise ImageFileError(f"{path}: spacing_unit {unit!r} is not one of {', '.join(UNIT_UM)}")
-    return Image(data, "zarr", spacing, {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key},
-                 spacing_unit=unit if spacing else None)
+    meta = {"attrs": attrs, "chunks": getattr(arr, "chunks", None), "key": key}
+    if attrs.get("axes") in ("zyx", "xyz", "yx"):  # the test sets' layout attribute
+        if len(attrs["axes"]) != data.ndim:
+            raise ImageFileError(f"{path}: axes {attrs['axes']!r} for a {data.ndim}D array {data.shape}")
+        meta["axes"] = attrs["axes"]
+    return Image(data, "zarr", spacing, meta, spacing_unit=unit if spacing else None)
 
 
 _READERS = {"nifti": _read_nifti, "tiff": _read_tiff, "png": _read_png, "dicom": _read_dicom,
@@ -314,6 +382,13 @@ def _write_tiff(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     import tifffile
 
     data = array.astype(np.float32) if kind == "probabilities" else array.astype(_label_dtype(array))
+    if (kind == "labels" and ref.format == "tiff" and ref.spacing is not None and ref.spacing_unit == "um"
+            and data.dtype in (np.uint8, np.uint16) and data.ndim == len(ref.spacing)):
+        # the input's voxel size (read from its ImageJ or OME metadata) kept as ImageJ metadata
+        sp = ref.spacing
+        meta = {"unit": "um", "axes": "ZYX" if data.ndim == 3 else "YX", **({"spacing": sp[0]} if data.ndim == 3 else {})}
+        tifffile.imwrite(str(path), data, imagej=True, resolution=(1 / sp[-1], 1 / sp[-2]), metadata=meta)
+        return
     tifffile.imwrite(str(path), data, photometric="minisblack")  # never RGB, whatever the last axis
 
 
@@ -357,7 +432,7 @@ def _write_zarr(path: Path, array: np.ndarray, ref: Image, kind: str) -> None:
     z = zarr.create_array(str(path), shape=data.shape, dtype=data.dtype,
                           chunks=chunks if chunks is not None and len(chunks) == data.ndim else "auto")
     z[...] = data
-    attrs = {k: v for k, v in ref.meta.get("attrs", {}).items() if k == "spacing"}
+    attrs = {k: v for k, v in ref.meta.get("attrs", {}).items() if k in ("spacing", "axes")}
     if ref.spacing is not None:
         attrs["spacing"] = list(ref.spacing)
     attrs["kind"] = kind

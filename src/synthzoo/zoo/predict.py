@@ -228,10 +228,17 @@ def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[floa
 
 
 def to_canonical(img, spacing: Sequence[float], card: WeightCard):
-    """A 3D NIfTI volume for a 2D model, reoriented to RAS+ by its affine so that slices are
-    taken along the axis the model was trained on (axial, the last RAS axis), whatever the
-    storage order; returns ``(data, spacing, back)`` where ``back`` maps an array on the RAS
-    grid back to the input's voxel order.  Other inputs pass through unchanged."""
+    """A 3D volume for a 2D model, arranged so that :func:`predict_array` (which slices along
+    the last axis) takes the slices the model was trained on: a NIfTI volume is reoriented to
+    RAS+ by its affine (axial slices, the last RAS axis), whatever the storage order; a stack
+    stored ``(z, y, x)`` (``meta["axes"] == "zyx"``: TIFF pages, a Zarr with that ``axes``
+    attribute) has its z axis put last (the yx planes).  Returns ``(data, spacing, back)``
+    where ``back`` maps an array on that grid back to the input's voxel order.  Other inputs
+    pass through unchanged."""
+    if img.data.ndim == 3 and card.dims == 2 and img.meta.get("axes") == "zyx":
+        sp = tuple(spacing)
+        return (np.moveaxis(img.data, 0, -1), (*sp[1:], sp[0]),
+                lambda a: np.ascontiguousarray(np.moveaxis(a, -1, 0)))
     affine = img.meta.get("affine") if img.format == "nifti" else None
     if affine is None or img.data.ndim != 3 or card.dims != 2:
         return img.data, tuple(spacing), lambda a: a
@@ -308,9 +315,9 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
             where += f" (voxel size in {img.spacing_unit}, as {card.spacing_unit}: {', '.join(f'{v:g}' for v in sp)})"
     else:
         sp, where = (card.spacing,) * img.data.ndim, f"{input}"
-    check_spacing(card, shape, sp, where)
+    data, sp, back = to_canonical(img, sp, card)  # the grid is planned on the slices segmented
+    check_spacing(card, data.shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
-    data, sp, back = to_canonical(img, sp, card)
     prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap,
                          progress=progress)
     if data is not img.data:  # reoriented: back to the input's voxel order
