@@ -106,7 +106,7 @@ def test_detect_format_of_a_folder_and_of_a_dicom_without_suffix(tmp_path):
                           ("shifted", b"\0" * 129 + b"DICM")]:
         (tmp_path / name).write_bytes(content)
         with pytest.raises(ImageFileError, match=rf"^{re.escape(str(tmp_path / name))}: unknown image format; "
-                                                 r"use \.nii, \.nii\.gz, \.tif, \.tiff, \.png, \.dcm or \.zarr$"):
+                                                 r"use \.nii, \.nii\.gz, \.tif, \.tiff, \.png, \.jpg, \.bmp, \.dcm or \.zarr$"):
             io.detect_format(tmp_path / name)
     with pytest.raises(ImageFileError, match="missing: unknown image format"):
         io.detect_format(tmp_path / "missing")
@@ -414,6 +414,30 @@ def test_zarr_axes_attribute_is_kept_and_checked(tmp_path):
         read_image(z)
 
 
+def test_jpeg_and_bmp_are_read_grey_and_their_label_maps_need_a_lossless_name(tmp_path):
+    from PIL import Image as PILImage
+
+    grey = np.tile(np.arange(0, 250, 10, dtype=np.uint8), (8, 1))  # 8 x 25, smooth: JPEG keeps it
+    PILImage.fromarray(grey).save(tmp_path / "g.jpg", quality=100)
+    img = read_image(tmp_path / "g.jpg")
+    assert img.format == "jpeg" and img.data.shape == (8, 25) and img.spacing is None
+    assert np.abs(img.data - grey).max() <= 3
+    rgb = np.stack([grey, grey // 2, np.zeros_like(grey)], -1)
+    PILImage.fromarray(rgb).save(tmp_path / "c.bmp")
+    bmp = read_image(tmp_path / "c.bmp")
+    assert bmp.format == "bmp" and bmp.data.shape == (8, 25)
+    np.testing.assert_allclose(bmp.data, 0.299 * grey + 0.587 * (grey // 2), rtol=1e-5)
+    assert io.output_format(tmp_path / "o.png", "jpeg") == "png"
+    assert io.output_format(tmp_path / "o.tif", "bmp") == "tiff"
+    for fmt, what in (("jpeg", r"JPEG \(lossy\)"), ("bmp", "BMP")):
+        with pytest.raises(ImageFileError, match=rf"^{re.escape(str(tmp_path / 'out'))}: a {what} input gives no "
+                                                 r"format to write; name the output .png, .tif, .nii.gz or .zarr$"):
+            io.output_format(tmp_path / "out", fmt)
+    labels = (grey > 100).astype(int)
+    out = write_like(tmp_path / "o.png", labels, img)
+    np.testing.assert_array_equal(np.asarray(PILImage.open(out)), labels)
+
+
 # --------------------------------------------------------------------------- PNG
 def test_png_grey_8_and_16_bit(tmp_path):
     grey = read_image(_png(tmp_path / "g.png", LABELS.astype(np.uint8) * 60))
@@ -621,9 +645,10 @@ def test_zarr_output_of_a_squeezed_or_other_input(tmp_path):
     assert dict(out.attrs) == {"spacing": [3.0, 4.0], "kind": "labels", "written_by": "synthzoo predict"}
 
 
-def test_every_listed_format_has_a_reader_and_a_writer():
-    assert io.FORMATS == ("nifti", "tiff", "png", "dicom", "zarr")
-    assert set(io._READERS) == set(io._WRITERS) == set(io.FORMATS) == set(io.OUTPUT_SUFFIXES.values())
+def test_every_listed_format_has_a_reader_and_every_writable_one_a_writer():
+    assert io.FORMATS == ("nifti", "tiff", "png", "dicom", "zarr", "jpeg", "bmp")
+    assert set(io._READERS) == set(io.FORMATS)
+    assert set(io._WRITERS) == set(io.FORMATS) - set(io.READ_ONLY) == set(io.OUTPUT_SUFFIXES.values())
 
 
 # --------------------------------------------------------------------------- output formats

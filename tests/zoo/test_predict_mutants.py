@@ -679,6 +679,18 @@ def test_predict_file_plans_a_stack_on_its_pages_not_on_its_depth(toy, tmp_path)
     assert tifffile.imread(tmp_path / "o.tif").shape == (2, 16, 16)
 
 
+def test_predict_file_takes_a_jpeg_and_writes_its_labels_as_png(toy, tmp_path):
+    from PIL import Image as PILImage
+
+    PILImage.fromarray(_ramp()).convert("RGB").save(tmp_path / "in.jpg", quality=95)
+    with pytest.raises(ImageFileError, match=r"out: a JPEG \(lossy\) input gives no format to write"):
+        P.predict_file("toy", tmp_path / "in.jpg", tmp_path / "out")
+    assert toy.calls == [] and not (tmp_path / "out").exists()
+    (out,) = P.predict_file("toy", tmp_path / "in.jpg", tmp_path / "o.png")
+    lab = np.asarray(PILImage.open(out))
+    assert lab.shape == _ramp().shape and set(np.unique(lab)) <= {1, 2}
+
+
 def test_predict_file_checks_both_outputs_under_the_output_policy(toy, tmp_path):
     import zarr
 

@@ -4,7 +4,8 @@ Formats (by suffix): NIfTI (``.nii``, ``.nii.gz``: affine and header kept), TIFF
 ``.tiff``), PNG (grey or RGB; RGB is converted to grey with the ITU-R 601 luma weights),
 DICOM (``.dcm``, or any file with the ``DICM`` preamble: one 2D slice, header kept) and Zarr
 (``.zarr`` or a folder: an array, or a group with an ``image`` array; ``spacing`` attribute
-kept).  An :class:`Image` holds ``float32`` data with spatial axes only and the metadata a
+kept); JPEG and BMP are read (as PNG) but never written: a label map of one is named ``.png``
+or ``.tif``.  An :class:`Image` holds ``float32`` data with spatial axes only and the metadata a
 writer needs to write a label map with the same geometry.
 """
 
@@ -19,7 +20,9 @@ import numpy as np
 
 from synthzoo.zoo.card import UNIT_UM
 
-FORMATS = ("nifti", "tiff", "png", "dicom", "zarr")
+FORMATS = ("nifti", "tiff", "png", "dicom", "zarr", "jpeg", "bmp")
+#: formats read but not written (lossy, or no place for labels): outputs need a name of their own
+READ_ONLY = {"jpeg": "JPEG (lossy)", "bmp": "BMP"}
 
 
 class ImageFileError(ValueError):
@@ -57,6 +60,10 @@ def detect_format(path: str | Path) -> str:
         return "tiff"
     if name.endswith(".png"):
         return "png"
+    if name.endswith((".jpg", ".jpeg")):
+        return "jpeg"
+    if name.endswith(".bmp"):
+        return "bmp"
     if name.endswith(".zarr") or path.is_dir():
         return "zarr"
     if name.endswith((".dcm", ".dicom")):
@@ -67,7 +74,7 @@ def detect_format(path: str | Path) -> str:
         if head[128:132] == b"DICM":
             return "dicom"
     raise ImageFileError(f"{path}: unknown image format; use .nii, .nii.gz, .tif, .tiff, .png, "
-                         ".dcm or .zarr")
+                         ".jpg, .bmp, .dcm or .zarr")
 
 
 def read_image(path: str | Path) -> Image:
@@ -194,13 +201,14 @@ def _to_grey(arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def _read_png(path: Path) -> Image:
+def _read_png(path: Path, fmt: str = "png") -> Image:
+    """PNG (and JPEG, BMP: any file Pillow reads) as grey ``float32``."""
     from PIL import Image as PILImage
 
     with PILImage.open(path) as im:
         mode = im.mode
         arr = np.asarray(im.convert("RGB") if mode in ("P", "LA", "RGBA", "CMYK") else im)
-    return Image(_to_grey(arr), "png", None, {"mode": mode})
+    return Image(_to_grey(arr), fmt, None, {"mode": mode})
 
 
 def _read_dicom(path: Path) -> Image:
@@ -239,7 +247,7 @@ def _read_zarr(path: Path) -> Image:
 
 
 _READERS = {"nifti": _read_nifti, "tiff": _read_tiff, "png": _read_png, "dicom": _read_dicom,
-            "zarr": _read_zarr}
+            "zarr": _read_zarr, "jpeg": lambda p: _read_png(p, "jpeg"), "bmp": lambda p: _read_png(p, "bmp")}
 
 
 # --------------------------------------------------------------------------- writing
@@ -263,6 +271,9 @@ def output_format(path: str | Path, input_format: str, *, kind: str = "labels") 
             raise ImageFileError(f"{path}: cannot write {''.join(path.suffixes)} files; valid: "
                                  f"{', '.join(OUTPUT_SUFFIXES)} (or no extension: the input's format)")
         fmt = input_format
+        if fmt in READ_ONLY:
+            raise ImageFileError(f"{path}: a {READ_ONLY[fmt]} input gives no format to write; name the "
+                                 f"output .png, .tif, .nii.gz or .zarr")
     if kind == "probabilities" and fmt not in FLOAT_FORMATS:
         raise ImageFileError(f"{path}: probabilities need a float format; use .nii.gz, .tif or .zarr")
     if fmt == "dicom" and input_format != "dicom":
