@@ -210,7 +210,7 @@ def checksums(ts: Any) -> tuple[str, dict[str, str]]:
 
 def _zoo_probabilities(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
     """Class probabilities ``(K, *case layout)`` of a zoo model on ``case``."""
-    from synthzoo.zoo.predict import predict_array
+    from synthzoo.zoo.predict import pages_last, predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
     zyx_2d = axes == "zyx" and card.dims == 2  # 2D models segment the yx planes, slice by slice
@@ -218,13 +218,10 @@ def _zoo_probabilities(model: Any, card: Any, case: Any, device: str) -> np.ndar
         raise BenchmarkError(f"{case.name}: zoo models expect 'xyz' (or 2D) axes, or 'zyx' for "
                              f"2D models; case has {axes!r}")
     img = np.asarray(case.image.compute(), np.float32)
-    spacing = case.spacing
-    if zyx_2d:  # predict_array slices a 3D image along its last axis: put z last
-        img, spacing = np.moveaxis(img, 0, -1), (*spacing[1:], spacing[0])
-    prob = predict_array(model, card, img, spacing=spacing, device=device)
-    if zyx_2d:
-        prob = np.moveaxis(prob, -1, 1)  # (K, y, x, z) -> (K, z, y, x)
-    return prob
+    if not zyx_2d:
+        return predict_array(model, card, img, spacing=case.spacing, device=device)
+    img, spacing, back = pages_last(img, case.spacing)
+    return back(predict_array(model, card, img, spacing=spacing, device=device))  # (K, z, y, x)
 
 
 def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:

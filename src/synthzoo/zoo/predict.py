@@ -227,6 +227,16 @@ def check_spacing(card: WeightCard, shape: Sequence[int], spacing: Sequence[floa
                  hint="crop the image or check --spacing")
 
 
+def pages_last(data: np.ndarray, spacing: Sequence[float]):
+    """A ``(z, y, x)`` stack with z put last, so that a 2D model (:func:`predict_array` slices
+    along the last axis) segments its yx planes; returns ``(data, spacing, back)`` where
+    ``back`` moves the last axis of an array on that grid back in front of y and x (a label map
+    ``(y, x, z)`` or probabilities ``(K, y, x, z)``)."""
+    sp = tuple(spacing)
+    return (np.moveaxis(data, 0, -1), (*sp[1:], sp[0]),
+            lambda a: np.ascontiguousarray(np.moveaxis(a, -1, -3)))
+
+
 def to_canonical(img, spacing: Sequence[float], card: WeightCard):
     """A 3D volume for a 2D model, arranged so that :func:`predict_array` (which slices along
     the last axis) takes the slices the model was trained on: a NIfTI volume is reoriented to
@@ -236,9 +246,7 @@ def to_canonical(img, spacing: Sequence[float], card: WeightCard):
     where ``back`` maps an array on that grid back to the input's voxel order.  Other inputs
     pass through unchanged."""
     if img.data.ndim == 3 and card.dims == 2 and img.meta.get("axes") == "zyx":
-        sp = tuple(spacing)
-        return (np.moveaxis(img.data, 0, -1), (*sp[1:], sp[0]),
-                lambda a: np.ascontiguousarray(np.moveaxis(a, -1, 0)))
+        return pages_last(img.data, spacing)
     affine = img.meta.get("affine") if img.format == "nifti" else None
     if affine is None or img.data.ndim != 3 or card.dims != 2:
         return img.data, tuple(spacing), lambda a: a
