@@ -49,6 +49,8 @@ FLUO2="${FLUO2/--seed 0/--seed 1}"
 FLUO2="${FLUO2/--steps 3400/--steps 4000}"
 MCT2="${MCT/--lr 2e-3/--lr 1e-3}"
 MCT2="${MCT2/--seed 0/--seed 1}"
+PET8="${HEAD5/--seed 7/--seed 10}"
+US3="${US2/--seed 1/--seed 2}"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -86,6 +88,12 @@ declare -A RECIPE=(
   # PET stage 7: the stage-5 recipe, 2000 more steps each (seed 9) from the weights bundled at 4e2755e
   [pet-tissue-unet-2d.stage7]="${HEAD5/neuro-mri/pet} --seed 9 --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-stage6.safetensors --init-sha256 5fd4d6c449760504e42e32b19360d9fde540ba4fae719e15d01fb3952e38246c --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts, whole-head slices (after MRI T1w stage 1; stage 7)'"
   [pet-tissue-unet-2d-fdg.stage7]="${HEAD5/neuro-mri/pet} --seed 9 --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-fdg-stage6.safetensors --init-sha256 1ce9372ba5160fc182611161a49da1ec308afd3139e7673aa0fd7f4122fef107 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels; stage 7)'"
+  # PET stage 8: 2000 more steps each from the stage-7 weights bundled at 9657f75 (seed 10)
+  [pet-tissue-unet-2d.stage8]="${PET8/neuro-mri/pet} --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-stage7.safetensors --init-sha256 6e1609766bbc9d604a7c1537b1de142018e9c94b66c689e0c4760bafbcbcc7d9 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts, whole-head slices (after MRI T1w stage 1; stage 8)'"
+  [pet-tissue-unet-2d-fdg.stage8]="${PET8/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-fdg-stage7.safetensors --init-sha256 61678cdc272ef1cc563e77201f6299a3cd4337fd591676205093e7a87fd22b92 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels; stage 8)'"
+  # ultrasound stage 3: 1500 more steps each (lr 1e-3, seed 2) from the stage-2 weights bundled at 9657f75
+  [ultrasound-lesions-unet-2d.stage3]="$US3 --task lesion-segmentation --generator-kwargs '{\"targets\": \"lesions\"}' --init-weights runs/ultrasound-lesions-unet-2d-stage2.safetensors --init-sha256 da643f7881a1bbb4f742f2a243a6f5de4fe07f85224435d9d653866ed5831535 --description 'Hypoechoic and hyperechoic lesions and cysts in B-mode ultrasound of any probe; 2D at 0.6 mm; trained on random layers, organs and lesions (2-25 % of the depth, sector and linear probes) with random echogenicity, PSF, attenuation and gain (stage 3)'"
+  [ultrasound-lesions-unet-2d-fixed.stage3]="$US3 --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --init-weights runs/ultrasound-lesions-unet-2d-fixed-stage2.safetensors --init-sha256 867ca458bc7d93181eff6835b711640232ff925c385d4d6efc8394a5f8e3f7f1 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look (stage 3)'"
   # ultrasound stage 2: the same recipe continued 1500 steps (lr 1e-3, seed 1) from the weights bundled at 0131180
   [ultrasound-lesions-unet-2d.stage2]="$US2 --task lesion-segmentation --generator-kwargs '{\"targets\": \"lesions\"}' --init-weights runs/ultrasound-lesions-unet-2d-stage1.safetensors --init-sha256 6d87516bd711b169c246983953fbf5fcfbf645a446ec3fe1a7aad40e267ac488 --description 'Hypoechoic and hyperechoic lesions and cysts in B-mode ultrasound of any probe; 2D at 0.6 mm; trained on random layers, organs and lesions (2-25 % of the depth, sector and linear probes) with random echogenicity, PSF, attenuation and gain (stage 2 of 2)'"
   [ultrasound-lesions-unet-2d-fixed.stage2]="$US2 --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --init-weights runs/ultrasound-lesions-unet-2d-fixed-stage1.safetensors --init-sha256 d9898fad60d7220ed87298f46cf69a5313ea92aca85f618e978007a2d7ccbd43 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look (stage 2 of 2)'"
@@ -175,6 +183,10 @@ declare -A INIT=(
   [pet-tissue-unet-2d-fdg.stage7]="4e2755e:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage6.safetensors"
   [ultrasound-lesions-unet-2d.stage2]="0131180:src/synthzoo/zoo/weights/ultrasound-lesions-unet-2d.safetensors runs/ultrasound-lesions-unet-2d-stage1.safetensors"
   [ultrasound-lesions-unet-2d-fixed.stage2]="0131180:src/synthzoo/zoo/weights/ultrasound-lesions-unet-2d-fixed.safetensors runs/ultrasound-lesions-unet-2d-fixed-stage1.safetensors"
+  [pet-tissue-unet-2d.stage8]="9657f75:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage7.safetensors"
+  [pet-tissue-unet-2d-fdg.stage8]="9657f75:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage7.safetensors"
+  [ultrasound-lesions-unet-2d.stage3]="9657f75:src/synthzoo/zoo/weights/ultrasound-lesions-unet-2d.safetensors runs/ultrasound-lesions-unet-2d-stage2.safetensors"
+  [ultrasound-lesions-unet-2d-fixed.stage3]="9657f75:src/synthzoo/zoo/weights/ultrasound-lesions-unet-2d-fixed.safetensors runs/ultrasound-lesions-unet-2d-fixed-stage2.safetensors"
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
   [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )
