@@ -117,13 +117,13 @@ def main() -> None:
     out = ROOT / "out" / f"zoo-eval-{args.testset}"
     root = ROOT / "out" / "testsets"
     command = f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset}"
-    run(names + BASELINES.names(), [args.testset], root, out)
+    summary = run(names + BASELINES.names(), [args.testset], root, out)
     df = rec.frame(out / "records.jsonl")
     from synthzoo.zoo.models import get_card
 
-    # only the records of the weights bundled now under the current inference procedure (the
-    # folder also holds earlier versions')
-    current = {n: zoo_version(get_card(n).sha256) for n in names}
+    # only the records of the weights bundled now under the current inference procedure and
+    # precision (the folder also holds earlier versions')
+    current = {n: zoo_version(get_card(n).sha256, summary["precision"]) for n in names}
     df = df[[current.get(m, v) == v for m, v in zip(df["model"], df["model_version"])]]
     fg = df[df["label"] != "background"]
     table = fg.groupby(["model", "contrast"])["dice"].mean().unstack()
@@ -139,7 +139,7 @@ def main() -> None:
         card = WeightCard.load(path)
         bench = {"description": (f"mean foreground Dice per contrast on {args.testset} (held-out anatomy, "
                                  "default size and cases), from synthzoo.benchmarks.runner"),
-                 "command": command,
+                 "command": command, "precision": summary["precision"],
                  **{c: round(float(v), 4) for c, v in table.loc[name].items() if v == v}}  # no NaN (other test sets)
         if name in objects.index:
             bench["object_f1"] = {c: round(float(v), 4) for c, v in objects.loc[name].items() if v == v}
@@ -156,7 +156,10 @@ def _predict(name: str, case) -> np.ndarray:
     from synthzoo.benchmarks.runner import _zoo_predict
     from synthzoo.zoo.models import create_model, get_card
 
-    return _zoo_predict(create_model(name, pretrained=True, offline=True), get_card(name), case, "cpu")
+    from synthzoo.zoo.inference import resolve_precision
+
+    return _zoo_predict(create_model(name, pretrained=True, offline=True), get_card(name), case, "cpu",
+                        precision=resolve_precision("auto", "cpu"))
 
 
 def _z(arr: np.ndarray, axes: str) -> int:

@@ -5,6 +5,7 @@ import pytest
 import synthzoo.benchmarks.records as rec_module
 import synthzoo.benchmarks.runner as runner
 from synthzoo.benchmarks.records import RecordError
+from synthzoo.zoo.inference import resolve_precision
 from synthzoo.benchmarks.runner import BenchmarkError, read_records, run
 from synthzoo.zoo.predict import INFERENCE_VERSION
 
@@ -91,7 +92,10 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert r["foreground"] and 0 <= r["dice"] <= 1 and len(r["weights_sha256"]) == 64
     assert r["synthzoo_version"] and r["device"] == "cpu" and r["seed"] == 0 and r["calibration"] is None
     assert r["schema_version"] == 2 and r["model_kind"] == "zoo"
-    assert r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}"
+    prec = resolve_precision("auto", "cpu")  # bfloat16 on a CPU that computes it natively
+    assert s["precision"] == prec
+    assert r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}" + (
+        "" if prec == "float32" else f"-{prec}")
     assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
     _check_dice_independently(root, r)
     b = next(r for r in records if r["model"] == "multi-otsu")
@@ -164,8 +168,8 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     img = np.random.default_rng(0).random((3, 5, 7)).astype(np.float32)  # z, y, x
     seen = {}
 
-    def fake(model, card, image, *, spacing, device):
-        seen["shape"], seen["spacing"] = image.shape, tuple(spacing)
+    def fake(model, card, image, *, spacing, device, precision):
+        seen["shape"], seen["spacing"], seen["precision"] = image.shape, tuple(spacing), precision
         fg = (image > 0.5).astype(np.float32)
         return np.stack([1 - fg, fg])
 
@@ -173,7 +177,10 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     case = SimpleNamespace(name="c0", attrs={"axes": "zyx", "spacing": [0.75, 0.25, 0.25]},
                            image=da.from_array(img), spacing=(0.75, 0.25, 0.25))
     pred = runner._zoo_predict(None, SimpleNamespace(dims=2), case, "cpu")
-    assert seen == {"shape": (5, 7, 3), "spacing": (0.25, 0.25, 0.75)}
+    assert seen == {"shape": (5, 7, 3), "spacing": (0.25, 0.25, 0.75), "precision": "float32"}
+    runner.predict_case(runner.BenchModel("toy", "zoo", "a" * 64), case,
+                        {"model": None, "card": SimpleNamespace(dims=2), "precision": "bfloat16"}, "cpu")
+    assert seen["precision"] == "bfloat16"  # the run's precision reaches the network
     assert pred.shape == img.shape and np.array_equal(pred, (img > 0.5).astype(np.uint8))
     with pytest.raises(BenchmarkError, match="'zyx' for 2D models; case has 'zyx'"):
         runner._zoo_predict(None, SimpleNamespace(dims=3), case, "cpu")
@@ -268,7 +275,7 @@ def test_a_boundary_model_is_scored_on_nuclei_with_its_instances(root, tmp_path,
         # the 2D model sees (y, x, z) planes: found by the image it is given
         truths[np.moveaxis(np.asarray(case.image, np.float32), 0, -1).tobytes()] = np.moveaxis(ids, 0, -1)
 
-    def fake(model, card, image, *, spacing, device):  # the truth with a 1-pixel rim per plane
+    def fake(model, card, image, *, spacing, device, precision):  # the truth with a 1-pixel rim per plane
         ids = truths[np.ascontiguousarray(image).tobytes()]
         pad = np.pad(ids, ((1, 1), (1, 1), (0, 0)), mode="edge")
         nb = [pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]]

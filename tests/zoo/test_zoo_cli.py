@@ -57,3 +57,32 @@ def test_cli_errors(tiny, tmp_path):
     assert r.exit_code == 2 and "bad.tif: " in r.output and "error:" in r.output
     r = invoke("train", "--generator", "nope", "--out", tmp_path / "r")
     assert r.exit_code == 2 and "unknown generator 'nope'" in r.output
+
+
+def test_predict_precision_option(tiny, tmp_path, monkeypatch):
+    """``--precision`` reaches the network; a precision the device cannot run is one line,
+    before anything is written."""
+    img = (np.arange(32 * 40).reshape(32, 40) % 251).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / "o.png", "--precision", "float16")
+    assert r.exit_code == 2 and "error: precision float16 needs a CUDA device" in r.output
+    assert not (tmp_path / "o.png").exists()
+    monkeypatch.setenv("SYNTHZOO_PRECISION", "fp4")
+    r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / "o.png")
+    assert r.exit_code == 2 and "SYNTHZOO_PRECISION='fp4' is not a precision" in r.output
+    monkeypatch.delenv("SYNTHZOO_PRECISION")
+    import synthzoo.zoo.inference as inf
+
+    seen = []
+    real = inf.logits
+    monkeypatch.setattr(inf, "logits", lambda m, x, p="float32": seen.append(p) or real(m, x, p))
+    import synthzoo.zoo.predict as P
+
+    monkeypatch.setattr(P, "logits", inf.logits)
+    for prec in ("bfloat16", "float32"):
+        r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / f"{prec}.png", "--precision", prec)
+        assert r.exit_code == 0, r.output
+        assert seen and set(seen) == {prec}
+        seen.clear()
+    a, b = (np.asarray(Image.open(tmp_path / f"{p}.png")) for p in ("bfloat16", "float32"))
+    assert a.shape == b.shape == (32, 40) and (a == b).mean() > 0.95

@@ -100,3 +100,79 @@ def test_grid_counts_windows_per_axis():
     assert g.win == (64, 64) and len(g.starts[0]) == math.ceil((1500 - 64) / 48) + 1
     assert g.n_windows == len(g.starts[0]) ** 2
     assert g.starts[0][0] == 0 and g.starts[0][-1] == 1500 - 64
+
+
+# --- precision: the network in bfloat16 where the device computes it natively ---------------
+
+def test_resolve_precision_auto_env_and_bad_values(monkeypatch):
+    import synthzoo.zoo.inference as inf
+
+    monkeypatch.delenv(inf.PRECISION_ENV, raising=False)
+    for native, want in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(inf, "native_bfloat16", lambda device, native=native: native)
+        assert inf.resolve_precision("auto", "cpu") == want
+    assert inf.resolve_precision("float32", "cpu") == "float32"
+    assert inf.resolve_precision("bfloat16", "cpu") == "bfloat16"  # asked for: emulated if need be
+    monkeypatch.setenv(inf.PRECISION_ENV, "float32")  # the environment sets what auto means ...
+    assert inf.resolve_precision("auto", "cpu") == "float32"
+    assert inf.resolve_precision("bfloat16", "cpu") == "bfloat16"  # ... not an explicit choice
+    monkeypatch.setenv(inf.PRECISION_ENV, "half")
+    with pytest.raises(ValueError, match="SYNTHZOO_PRECISION='half' is not a precision; valid: auto, float32"):
+        inf.resolve_precision("auto", "cpu")
+    with pytest.raises(ValueError, match="precision 'fp8': valid: auto, float32, bfloat16, float16"):
+        inf.resolve_precision("fp8", "cpu")
+    with pytest.raises(ValueError, match="float16 needs a CUDA device"):
+        inf.resolve_precision("float16", "cpu")
+
+
+def test_native_bfloat16_follows_the_cpus_instruction_set(monkeypatch):
+    import synthzoo.zoo.inference as inf
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert inf.native_bfloat16("cpu") is False  # oneDNN would emulate it: slower than float32
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert inf.native_bfloat16("cpu") is True
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")  # a torch without the helper
+    assert inf.native_bfloat16("cpu") is False
+    assert inf.native_bfloat16("meta") is False
+
+
+def test_logits_run_the_network_in_bfloat16_and_return_float32():
+    from synthzoo.zoo.inference import logits
+
+    model = _model(2, k=3)
+    seen = []
+    model.head.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    x = torch.rand(2, 1, 32, 24)
+    with torch.no_grad():
+        ref = logits(model, x, "float32")
+        low = logits(model, x, "bfloat16")
+    assert seen == [torch.float32, torch.bfloat16]  # the convolutions did run in bfloat16
+    assert ref.dtype == low.dtype == torch.float32 and low.shape == ref.shape
+    scale = float(ref.abs().max())
+    assert 0 < float((low - ref).abs().max()) < 0.05 * scale  # rounded, not another network
+    with pytest.raises(ValueError, match="resolve it first"):
+        logits(model, x, "auto")
+
+
+def test_predict_array_in_bfloat16_keeps_the_labels_of_float32():
+    from synthzoo.zoo.predict import predict_array
+    from zoo_helpers import tiny_card
+
+    torch.manual_seed(0)
+    model = UNet(dims=2, in_channels=1, out_channels=3, levels=3, features=8).eval()
+    card = tiny_card("0" * 64)
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:40, :52]
+    img = np.stack([np.sin(xx / 5.0 + z) + np.cos(yy / 7.0) + 0.1 * rng.standard_normal((40, 52))
+                    for z in range(3)], -1).astype(np.float32)  # 3 slices
+    outs = {p: predict_array(model, card, img, precision=p) for p in ("float32", "bfloat16")}
+    for p in outs.values():
+        assert p.dtype == np.float32 and p.shape == (3, *img.shape)
+        np.testing.assert_allclose(p.sum(0), 1.0, atol=1e-5)
+    assert not np.array_equal(outs["float32"], outs["bfloat16"])
+    assert (outs["float32"].argmax(0) == outs["bfloat16"].argmax(0)).mean() > 0.97
+    assert float(np.abs(outs["float32"] - outs["bfloat16"]).max()) < 0.1
+    with pytest.raises(ValueError, match="float16 needs a CUDA device"):
+        predict_array(model, card, img, precision="float16")

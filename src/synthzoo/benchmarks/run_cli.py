@@ -46,6 +46,7 @@ def register_run(bench_app: typer.Typer) -> None:
         root: Optional[Path] = typer.Option(None, "--root", help="Test-set root (missing sets are built there) (default: $SYNTHZOO_DATA/datasets)."),
         out: Path = typer.Option(Path("out/benchmark"), "--out", help="Output folder: records.jsonl, done/, tables."),
         device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+        precision: str = typer.Option("auto", "--precision", help="What zoo networks run in: auto (bfloat16 where the device computes it natively, else float32; env SYNTHZOO_PRECISION), float32, bfloat16, or float16 (CUDA). Not float32: part of the model's version in the records."),
         workers: Optional[int] = typer.Option(None, "--workers", help="Run the cases in N local processes (dask.distributed LocalCluster)."),
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the cases on the workers of this dask.distributed scheduler (tcp://HOST:PORT)."),
         quick: bool = typer.Option(False, "--quick", help="Same as the quick suite."),
@@ -58,7 +59,8 @@ def register_run(bench_app: typer.Typer) -> None:
 
         try:
             summary = run(_split(models), _split(testsets), root, out, suite=suite, device=device, quick=quick,
-                          progress=not as_json, workers=workers, scheduler=scheduler)
+                          progress=not as_json, workers=workers, scheduler=scheduler,
+                          precision=precision)
             summary["tables"] = write_tables(out)
         except (BenchmarkError, RecordError) as exc:
             typer.echo(f"error: {exc}", err=True)

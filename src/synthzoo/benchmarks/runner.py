@@ -20,7 +20,7 @@ import hashlib
 import json
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -98,12 +98,21 @@ def all_model_names() -> list[str]:
     return zoo_names() + BASELINES.names()
 
 
-def zoo_version(weights_sha256: str) -> str:
-    """A zoo model's version in the records: its weights and the inference procedure
-    (:data:`synthzoo.zoo.predict.INFERENCE_VERSION`), so that a change of either is a new run."""
+def zoo_version(weights_sha256: str, precision: str = "float32") -> str:
+    """A zoo model's version in the records: its weights, the inference procedure
+    (:data:`synthzoo.zoo.predict.INFERENCE_VERSION`) and, when not float32, the precision the
+    network ran in (``-bfloat16``), so that a change of any of them is a new run."""
     from synthzoo.zoo.predict import INFERENCE_VERSION
 
-    return f"{weights_sha256}+inference{INFERENCE_VERSION}"
+    return f"{weights_sha256}+inference{INFERENCE_VERSION}" + ("" if precision == "float32" else f"-{precision}")
+
+
+def with_precision(bms: Iterable[BenchModel], precision: str) -> list[BenchModel]:
+    """``bms`` with the zoo models' versions (:func:`zoo_version`, float32) made those of a run
+    in ``precision`` (a resolved one); other versions are kept as they are."""
+    return [replace(bm, version=zoo_version(bm.weights_sha256, precision))
+            if bm.kind != "classical" and bm.weights_sha256 and bm.version == zoo_version(bm.weights_sha256)
+            else bm for bm in bms]
 
 
 def _short_version(version: str) -> str:
@@ -208,8 +217,9 @@ def checksums(ts: Any) -> tuple[str, dict[str, str]]:
     return h(cases), {name: h(arrays) for name, arrays in cases.items()}
 
 
-def _zoo_probabilities(model: Any, card: Any, case: Any, device: str) -> np.ndarray:
-    """Class probabilities ``(K, *case layout)`` of a zoo model on ``case``."""
+def _zoo_probabilities(model: Any, card: Any, case: Any, device: str, precision: str = "float32") -> np.ndarray:
+    """Class probabilities ``(K, *case layout)`` of a zoo model on ``case`` (the network run
+    in ``precision``)."""
     from synthzoo.zoo.predict import pages_last, predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
@@ -219,9 +229,10 @@ def _zoo_probabilities(model: Any, card: Any, case: Any, device: str) -> np.ndar
                              f"2D models; case has {axes!r}")
     img = np.asarray(case.image.compute(), np.float32)
     if not zyx_2d:
-        return predict_array(model, card, img, spacing=case.spacing, device=device)
+        return predict_array(model, card, img, spacing=case.spacing, device=device, precision=precision)
     img, spacing, back = pages_last(img, case.spacing)
-    return back(predict_array(model, card, img, spacing=spacing, device=device))  # (K, z, y, x)
+    return back(predict_array(model, card, img, spacing=spacing, device=device,
+                              precision=precision))  # (K, z, y, x)
 
 
 def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:
@@ -238,11 +249,12 @@ def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:
     return lut[labels]
 
 
-def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, Any] | None = None) -> np.ndarray:
+def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, Any] | None = None,
+                precision: str = "float32") -> np.ndarray:
     """Label map of a zoo model on ``case`` in the test set's label order (a ``boundary``
     class folded into its object); with ``ctx``, a boundary model's instance ids go to
     ``ctx["pred_instances"]``."""
-    prob = _zoo_probabilities(model, card, case, device)
+    prob = _zoo_probabilities(model, card, case, device, precision)
     names = tuple(getattr(card, "label_names", ()))
     if ctx is not None and BOUNDARY in names:
         from synthzoo.zoo.instances import instances_from_probabilities
@@ -252,9 +264,10 @@ def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, A
 
 
 def predict_case(bm: BenchModel, case: Any, ctx: dict[str, Any], device: str) -> tuple[np.ndarray, str | None]:
-    """Label map of ``case`` by ``bm`` (and the baseline's calibration note)."""
+    """Label map of ``case`` by ``bm`` (and the baseline's calibration note); a zoo model's
+    network runs in ``ctx["precision"]`` (default float32)."""
     if bm.kind != "classical":
-        return _zoo_predict(ctx["model"], ctx["card"], case, device, ctx), None
+        return _zoo_predict(ctx["model"], ctx["card"], case, device, ctx, ctx.get("precision", "float32")), None
     img = np.asarray(case.image.compute(), np.float32)
     mask = None if case.mask is None else np.asarray(case.mask.compute())
     return BASELINES.get(bm.name).predict(img, mask, ctx["mapping"]), ctx["calibration"]
@@ -278,7 +291,8 @@ class RunSpec:
     ``root`` and ``calib_root`` are absolute folders of the test set and of its calibration
     build; ``provenance``, ``testset_sha256`` and ``case_sha256`` are computed once by the
     coordinating process so that every worker writes the same values; ``threads`` (``None``:
-    leave as is) is the torch thread count of the worker process."""
+    leave as is) is the torch thread count of the worker process; ``precision`` (resolved:
+    not ``auto``) is what a zoo model's network runs in, and is part of its ``model.version``."""
 
     key: str
     model: BenchModel
@@ -292,6 +306,7 @@ class RunSpec:
     case_sha256: str
     provenance: tuple[tuple[str, Any], ...]
     threads: int | None = None
+    precision: str = "float32"
 
 
 #: how long to try to reach a ``--scheduler`` before giving up
@@ -348,6 +363,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
         ctx["mapping"], ctx["calibration"] = _cached(
             ("calibration", bm.name, bm.version, spec.testset, spec.calib_root, case.contrast),
             lambda: _calibration(bm, calib, case.contrast, k))
+    ctx["precision"] = spec.precision
     pred, calibration = predict_case(bm, case, ctx, spec.device)
     objects = object_labels(ts.card) if target == "labels" else ()
     truth_ids = case.instances if objects else None
@@ -376,7 +392,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
 def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = None,
         root: str | Path | None = None, out: str | Path = "out/benchmark", *, suite: str | None = None,
         device: str = "cpu", quick: bool = False, seed: int = 0, progress: bool = True,
-        workers: int | None = None, scheduler: str | None = None) -> dict[str, Any]:
+        workers: int | None = None, scheduler: str | None = None, precision: str = "auto") -> dict[str, Any]:
     """Run every applicable (model, test set, case) of ``suite`` not yet done; returns a summary.
 
     ``suite``: a name of :data:`synthzoo.benchmarks.suites.SUITES` (default ``full``;
@@ -388,8 +404,12 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
     scheduler whose workers run them (they must see ``root`` and ``out`` at the same paths).
     Either way only this process writes ``OUT/records.jsonl``, in the order of a serial run, so
     the records equal a serial run's except for ``time`` and ``seconds``.  A second run on the
-    same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`)."""
+    same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`).
+    ``precision``: what zoo networks run in (:func:`synthzoo.zoo.inference.resolve_precision`;
+    ``auto``: bfloat16 where ``device`` computes it natively); a precision other than float32
+    is part of the model's version, so runs of different precisions are never mixed."""
     from synthzoo.benchmarks.suites import DEFAULT_SUITE, get_suite
+    from synthzoo.zoo.inference import resolve_precision
 
     t_start = time.perf_counter()
     if quick and suite not in (None, "quick"):
@@ -411,10 +431,15 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
 
         if not torch.cuda.is_available():
             raise BenchmarkError("device cuda asked for but no CUDA device is available; use cpu")
+    try:
+        precision = resolve_precision(precision, device)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
+    bms = with_precision(bms, precision)
     out = Path(out)
     with rec.RecordStore(out) as store:  # locks OUT; drops runs whose rows do not match their marker
         return _run(store, bms, names, root, out, suite=su, device=device, seed=seed, progress=progress,
-                    workers=workers, scheduler=scheduler, t_start=t_start)
+                    workers=workers, scheduler=scheduler, t_start=t_start, precision=precision)
 
 
 def _first_cases(ts: Any, per_contrast: int | None) -> list[Any]:
@@ -430,7 +455,7 @@ def _first_cases(ts: Any, per_contrast: int | None) -> list[Any]:
 
 def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
            out: Path, *, quick: bool, device: str, seed: int, threads: int | None,
-           on_testset: Any = None, cases_per_contrast: int | None = None
+           on_testset: Any = None, cases_per_contrast: int | None = None, precision: str = "float32"
            ) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
     """Build missing test sets (and calibration builds), then list every run as
     ``(model, test set, case, key)`` and the specs of those not done, in a fixed order
@@ -464,7 +489,7 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
                     _open_or_build(name, calib_root, size=ts.card.size, seed=ts.card.seed + 1, cases=1)
                     calibrated = True
                 specs.append(RunSpec(key, bm, name, str(sub), case.name, str(calib_root), device, seed,
-                                     ts_sha, case_sha[case.name], prov, threads))
+                                     ts_sha, case_sha[case.name], prov, threads, precision))
     return runs, specs
 
 
@@ -560,7 +585,7 @@ def _threads(workers: int | None) -> int | None:
 
 def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
          out: Path, *, suite: Any, device: str, seed: int, progress: bool, workers: int | None,
-         scheduler: str | None, t_start: float) -> dict[str, Any]:
+         scheduler: str | None, t_start: float, precision: str = "float32") -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     recon = store.reconciled
@@ -569,6 +594,7 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
         task = bar.add_task("test sets", total=len(names))
         runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
                              threads=_threads(workers), cases_per_contrast=suite.cases_per_contrast,
+                             precision=precision,
                              on_testset=lambda n: bar.update(task, completed=names.index(n),
                                                              description=f"test set {n} (opening or building)"))
     todo = {s.key for s in specs}
@@ -584,6 +610,6 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
         bar.update(task, description=f"bench {suite.name}")
     return {"suite": suite.name, "records": str(store.path), "runs": len(runs), "new": len(specs),
             "skipped": len(runs) - len(specs), "ran": list(ran.values()),
-            "workers": ex.n_workers, "scheduler": scheduler,
+            "workers": ex.n_workers, "scheduler": scheduler, "precision": precision,
             "dropped_unfinished_records": recon.dropped_rows, "recomputed_runs": len(recon.dropped_runs),
             "notes": recon.notes(store.path), "seconds": round(time.perf_counter() - t_start, 2)}

@@ -92,6 +92,7 @@ def predict_cmd(
     probabilities: Optional[Path] = typer.Option(None, "--probabilities", help="Also write class probabilities here (same format, one channel per class)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
     overlap: float = typer.Option(0.25, "--overlap", help="Sliding-window overlap, 0 <= overlap < 1."),
+    precision: str = typer.Option("auto", "--precision", help="What the network runs in: auto (bfloat16 where the device computes it natively, else float32; env SYNTHZOO_PRECISION), float32, bfloat16, or float16 (CUDA)."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights."),
     spacing: Optional[float] = typer.Option(None, "--spacing", help="Voxel size in the model's unit (mm; um for microscopy models: see `synthzoo zoo info`) overriding the file's; PNG/TIFF default to the model's."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
@@ -111,7 +112,7 @@ def predict_cmd(
         with bar:
             paths = predict_file(model, input, output, probabilities=probabilities, device=device,
                                  overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite,
-                                 instances=instances, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                 instances=instances, precision=precision, progress=lambda done, total: bar.update(task, completed=done, total=total))
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

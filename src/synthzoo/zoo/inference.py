@@ -16,12 +16,20 @@ windows in the same order as blending over the whole image at once, so the resul
 
 :func:`sliding_window` (``synthzoo predict``, the benchmark) and :func:`sliding_window_dask`
 (lazy arrays, results written to Zarr) both run :func:`stream`.
+
+**Precision.** The network may run in bfloat16 (:func:`resolve_precision`): ``auto`` takes it
+where the device computes it natively (a CPU with AVX-512 BF16 or AMX, a CUDA GPU with
+bfloat16) and float32 elsewhere.  Only the network's layers run in low precision (PyTorch
+autocast; normalisation layers stay in float32); its output, the softmax, the blending and
+everything after it are float32.  ``docs/speed.md`` gives the measured speed and the change
+of Dice.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -38,6 +46,54 @@ BATCH = 8
 OVERLAP = 0.25
 
 Progress = Callable[[int, int], None]  # (windows done, windows in all)
+
+#: precisions the network can run in; ``auto``: :func:`resolve_precision`
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+#: environment variable that sets the precision ``auto`` stands for (e.g. ``float32`` for
+#: bit-for-bit float32 results on a CPU that has bfloat16)
+PRECISION_ENV = "SYNTHZOO_PRECISION"
+
+
+def native_bfloat16(device: torch.device | str) -> bool:
+    """Whether ``device`` computes bfloat16 natively: a CUDA GPU that supports it, or a CPU
+    with AVX-512 BF16 or AMX tiles (elsewhere oneDNN emulates it, slower than float32)."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if dev.type != "cpu":
+        return False
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # private helpers: absent from a torch that lacks them
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device | str) -> str:
+    """``precision`` as run on ``device``: ``auto`` becomes ``$SYNTHZOO_PRECISION`` when set,
+    else ``bfloat16`` where :func:`native_bfloat16`, else ``float32``.  Raises ``ValueError``
+    (one line) for an unknown precision or float16 on a CPU."""
+    if precision == "auto":
+        precision = os.environ.get(PRECISION_ENV, "").strip() or "auto"
+        if precision not in PRECISIONS:
+            raise ValueError(f"{PRECISION_ENV}={precision!r} is not a precision; valid: {', '.join(PRECISIONS)}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: valid: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16(device) else "float32"
+    if precision == "float16" and torch.device(device).type != "cuda":
+        raise ValueError("precision float16 needs a CUDA device; on this device use bfloat16 or float32")
+    return precision
+
+
+def logits(model: torch.nn.Module, x: torch.Tensor, precision: str = "float32") -> torch.Tensor:
+    """``model(x)`` as float32, the network run in ``precision`` (a resolved one: not ``auto``)."""
+    if precision == "float32":
+        return model(x).float()
+    if precision not in PRECISIONS[1:]:
+        raise ValueError(f"precision {precision!r}: resolve it first (resolve_precision)")
+    with torch.autocast(x.device.type, dtype=getattr(torch, precision)):
+        y = model(x)
+    return y.float()
 
 
 def gaussian_importance(patch: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
@@ -112,8 +168,9 @@ def _read(image: Any, a: int, b: int, grid: Grid, device: torch.device) -> torch
 @torch.no_grad()
 def stream(model: torch.nn.Module, image: Any, grid: Grid, *, n_classes: int,
            write: Callable[[int, int, torch.Tensor], None], batch: int = BATCH,
-           device: torch.device | str = "cpu", progress: Progress | None = None) -> None:
-    """Blend the softmax of ``model`` over the windows of ``grid`` on ``image (B, C, *spatial)``
+           device: torch.device | str = "cpu", progress: Progress | None = None,
+           precision: str = "float32") -> None:
+    """Blend the softmax of ``model`` (run in ``precision``, see :func:`logits`) over the windows of ``grid`` on ``image (B, C, *spatial)``
     (a tensor, NumPy, Dask or Zarr array) and call ``write(lo, hi, prob)`` with the final class
     probabilities ``float32 (B, n_classes, hi - lo, *spatial[1:])`` of image rows ``[lo, hi)``
     along the first spatial axis, in order, each row once (see the module notes)."""
@@ -134,7 +191,7 @@ def stream(model: torch.nn.Module, image: Any, grid: Grid, *, n_classes: int,
             group = others[i : i + batch]
             sl = [tuple(slice(c, c + w) for c, w in zip(corner, grid.win[1:])) for corner in group]
             tiles = torch.cat([x[(slice(None), slice(None), slice(None)) + s] for s in sl])
-            prob = model(tiles).softmax(1) * weight
+            prob = logits(model, tiles, precision).softmax(1) * weight
             for j, s in enumerate(sl):
                 acc[(slice(None), slice(None), slice(None)) + s] += prob[j * b : (j + 1) * b]
                 norm[(slice(None),) + s] += weight
@@ -160,8 +217,10 @@ def stream(model: torch.nn.Module, image: Any, grid: Grid, *, n_classes: int,
 @torch.no_grad()
 def sliding_window(model: torch.nn.Module, image: torch.Tensor, patch: Sequence[int], *,
                    n_classes: int, overlap: float = OVERLAP, divisor: int = 1,
-                   batch: int = BATCH, progress: Progress | None = None) -> torch.Tensor:
-    """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)``.
+                   batch: int = BATCH, progress: Progress | None = None,
+                   precision: str = "float32") -> torch.Tensor:
+    """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)``, the network
+    run in ``precision`` (:func:`logits`).
 
     The image is zero-padded to at least ``patch`` (and to a multiple of ``divisor``);
     windows overlap by ``overlap`` (0 <= overlap < 1) and are blended with Gaussian weights."""
@@ -172,14 +231,14 @@ def sliding_window(model: torch.nn.Module, image: torch.Tensor, patch: Sequence[
         out[:, :, lo:hi] = prob
 
     stream(model, image, grid, n_classes=n_classes, write=write, batch=batch,
-           device=image.device, progress=progress)
+           device=image.device, progress=progress, precision=precision)
     return out
 
 
 def sliding_window_dask(model: torch.nn.Module, image: Any, patch: Sequence[int], *,
                         n_classes: int, out: Any = None, overlap: float = OVERLAP,
                         divisor: int = 1, batch: int = BATCH, device: str = "cpu",
-                        progress: Progress | None = None) -> Any:
+                        progress: Progress | None = None, precision: str = "float32") -> Any:
     """Label map ``uint8 (*spatial)`` of a single-channel image ``(*spatial)`` held as a Dask
     (or Zarr, NumPy) array, already normalised, written slab by slab into ``out`` (any array
     that takes slice assignment, e.g. a Zarr array; default a new NumPy array); returns ``out``.
@@ -204,5 +263,5 @@ def sliding_window_dask(model: torch.nn.Module, image: Any, patch: Sequence[int]
         out[lo:hi] = prob[0].argmax(0).to(torch.uint8).cpu().numpy()
 
     stream(model, _Batched(), grid, n_classes=n_classes, write=write, batch=batch, device=device,
-           progress=progress)
+           progress=progress, precision=precision)
     return out

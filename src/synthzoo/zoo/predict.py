@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.zoo.card import WeightCard
-from synthzoo.zoo.inference import (OVERLAP, Progress, gaussian_importance,  # noqa: F401 - re-exported
-                                     plan, sliding_window)
+from synthzoo.zoo.inference import (OVERLAP, PRECISIONS, Progress, gaussian_importance,  # noqa: F401 - re-exported
+                                     logits, plan, resolve_precision, sliding_window)
 
 
 def normalise(image: np.ndarray, how: str) -> np.ndarray:
@@ -63,18 +63,18 @@ def _resize(x: torch.Tensor, size: Sequence[int], *, antialias: bool = False) ->
 
 
 @torch.no_grad()
-def whole(model: torch.nn.Module, image: torch.Tensor, *, patch: Sequence[int] = (), divisor: int = 1
-          ) -> torch.Tensor:
+def whole(model: torch.nn.Module, image: torch.Tensor, *, patch: Sequence[int] = (), divisor: int = 1,
+          precision: str = "float32") -> torch.Tensor:
     """Class probabilities ``(B, K, *spatial)`` of ``image (B, C, *spatial)`` in one pass of a
-    fully convolutional ``model`` (zero padded to at least ``patch`` and to a multiple of
-    ``divisor``, then cropped)."""
+    fully convolutional ``model`` run in ``precision`` (:func:`~synthzoo.zoo.inference.logits`;
+    zero padded to at least ``patch`` and to a multiple of ``divisor``, then cropped)."""
     spatial = tuple(image.shape[2:])
     patch = tuple(patch) or spatial
     padded = tuple(math.ceil(max(s, p) / divisor) * divisor for s, p in zip(spatial, patch))
     pad: list[int] = []
     for s, t in reversed(list(zip(spatial, padded))):
         pad += [(t - s) // 2, t - s - (t - s) // 2]
-    prob = model(F.pad(image, pad)).softmax(1)
+    prob = logits(model, F.pad(image, pad), precision).softmax(1)
     crop = tuple(slice((t - s) // 2, (t - s) // 2 + s) for s, t in zip(spatial, padded))
     return prob[(slice(None), slice(None)) + crop]
 
@@ -90,7 +90,7 @@ SLICE_BATCH = 8  # slices of a volume segmented together by a 2D model
 def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *,
                   spacing: Sequence[float] | None = None, device: str = "cpu",
                   overlap: float = OVERLAP, mode: str = "auto",
-                  progress: Progress | None = None) -> np.ndarray:
+                  progress: Progress | None = None, precision: str = "auto") -> np.ndarray:
     """Probabilities ``float32 (K, *image.shape)`` for a 2D or 3D ``image``.
 
     ``spacing`` (mm per axis) is the image's voxel size; ``None`` assumes the card's spacing
@@ -101,7 +101,9 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     ``"whole"`` (one pass per image or slice) or ``"auto"`` (whole for 2D slices up to
     ``WHOLE_MAX_PATCHES`` patches in area, sliding otherwise).  A 2D model on a volume segments
     ``SLICE_BATCH`` slices at a time.  ``progress(done, total)`` is called as windows (sliding)
-    or slices (whole) are done."""
+    or slices (whole) are done.  ``precision``: what the network runs in
+    (:func:`~synthzoo.zoo.inference.resolve_precision`; ``auto``: bfloat16 where the device
+    computes it natively, else float32); the probabilities are float32 either way."""
     if mode not in ("auto", "sliding", "whole"):
         raise ValueError(f"mode {mode!r}: valid: auto, sliding, whole")
     if image.ndim not in (2, 3):
@@ -109,6 +111,7 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     if image.ndim < card.dims:
         raise ValueError(f"model {card.name!r} is {card.dims}D; got a {image.ndim}D image")
     dev = torch.device(device)
+    precision = resolve_precision(precision, dev)
     model = model.to(dev).eval()
     sp = tuple(float(s) for s in spacing) if spacing is not None else (card.spacing,) * image.ndim
     if len(sp) != image.ndim or not all(math.isfinite(s) and s > 0 for s in sp):
@@ -140,12 +143,12 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     for k in range(0, n, SLICE_BATCH):
         xi = grid[k : k + SLICE_BATCH].to(dev)
         if mode == "whole":
-            p = whole(model, xi, patch=card.patch_size, divisor=div)
+            p = whole(model, xi, patch=card.patch_size, divisor=div, precision=precision)
         else:
             done = (k // SLICE_BATCH) * per_batch
             step = None if progress is None else (lambda d, _t, done=done: progress(done + d, total))
             p = sliding_window(model, xi, card.patch_size, n_classes=card.n_classes, overlap=overlap,
-                               divisor=div, progress=step)
+                               divisor=div, progress=step, precision=precision)
         p = _resize(p, size)
         p = (p / p.sum(1, keepdim=True).clamp_min(1e-8)).cpu()
         if per_slice:
@@ -266,7 +269,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  probabilities: str | Path | None = None, device: str = "cpu",
                  overlap: float = OVERLAP, offline: bool = False,
                  spacing: float | None = None, overwrite: bool = False,
-                 progress: Progress | None = None, instances: bool = False) -> list[Path]:
+                 progress: Progress | None = None, instances: bool = False,
+                 precision: str = "auto") -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.  With ``instances``,
     ``output`` holds object ids instead (0 background, 1..N; touching objects apart when the
@@ -290,6 +294,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     from synthzoo.zoo.models import create_model, get_card
 
     device = resolve_device(device)
+    precision = resolve_precision(precision, device)
     if not 0 <= overlap < 1:
         raise ValueError(f"--overlap {overlap}: must be in [0, 1)")
     if spacing is not None:
@@ -327,7 +332,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     check_spacing(card, data.shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
     prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap,
-                         progress=progress)
+                         progress=progress, precision=precision)
     if data is not img.data:  # reoriented: back to the input's voxel order
         prob = np.stack([back(p) for p in prob])
     labels = instances_from_probabilities(prob, card.label_names) if instances else prob.argmax(0)
