@@ -80,7 +80,8 @@ def test_bench_predict_quick_runs_the_command_as_a_user_does(tmp_path, monkeypat
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
     rows = {row["job"]: row for row in res["rows"]}
-    assert set(rows) == {"png-96", "png-96-overlap-0.5", "nifti-48"}
+    assert set(rows) == {"png-96", "png-96-precision-float32", "png-96-overlap-0.5", "nifti-48",
+                         "nifti-48-precision-float32"}
     for row in rows.values():
         assert "error" not in row, row
         assert row["wall_s"] > 0 and row["cpu_s"] > 0 and row["peak_rss_mb"] > 50
@@ -88,6 +89,9 @@ def test_bench_predict_quick_runs_the_command_as_a_user_does(tmp_path, monkeypat
     assert rows["png-96"]["command"].startswith("synthzoo predict fluorescence-nuclei-unet-2d fluorescence-96.png")
     assert rows["png-96-overlap-0.5"]["command"].endswith("--overlap 0.5")
     assert 0.3 < rows["png-96"]["dice"] <= 1.0  # the generator's own labels as truth
+    assert rows["nifti-48-precision-float32"]["command"].endswith("--precision float32")
+    assert abs(rows["png-96"]["dice"] - rows["png-96-precision-float32"]["dice"]) < 0.02
+    assert res["meta"]["precision_auto"] in ("bfloat16", "float32")
     assert (tmp_path / "data" / "nifti-48-labels.nii.gz").is_file()
     assert "OMP_WAIT_POLICY" not in res["meta"]["env"]  # the command sets it itself
     md = (tmp_path / "predict.md").read_text()

@@ -27,10 +27,14 @@ import numpy as np
 from synthzoo._io import write_text
 
 #: (input, model, extra predict options, target seconds at the default sizes)
+#: (the default precision is ``auto``: bfloat16 on a CPU that computes it natively; the
+#: ``--precision float32`` jobs show what that buys)
 JOBS = (
     ("png", "fluorescence-nuclei-unet-2d", (), 10.0),
+    ("png", "fluorescence-nuclei-unet-2d", ("--precision", "float32"), None),
     ("png", "fluorescence-nuclei-unet-2d", ("--overlap", "0.5"), None),
     ("nifti", "neuro-mri-tissue-unet-2d", (), 60.0),
+    ("nifti", "neuro-mri-tissue-unet-2d", ("--precision", "float32"), None),
 )
 
 
@@ -128,6 +132,7 @@ def run_predict(config: PredictConfig, out: str | Path, *, command: str = "",
 
     from synthzoo import __version__
     from synthzoo.benchmarks.speed.timing import load_average, machine, run_measured, utc_now
+    from synthzoo.zoo.inference import resolve_precision
 
     out = Path(out)
     data = out / "data"
@@ -137,6 +142,7 @@ def run_predict(config: PredictConfig, out: str | Path, *, command: str = "",
     result = PredictResult(meta={"package_version": __version__, **machine("cpu"), "started": utc_now(),
                                  "load_before": load_average(), "command": command,
                                  "config": asdict(config),
+                                 "precision_auto": resolve_precision("auto", "cpu"),
                                  "env": {k: env[k] for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS") if k in env}})
     with Progress(disable=not progress) as bar:
         task = bar.add_task("predict", total=len(JOBS) * config.repeats)
@@ -195,7 +201,9 @@ def markdown(result: PredictResult) -> str:
               f"writing), median of {m['config']['repeats']}; CPU: user + system seconds of that "
               f"process (all threads); load: 1-minute load average.",
               f"Machine: {m['cpu_count']} CPU cores ({m['processor']}), torch {m['torch']}; "
-              f"threading variables from the caller: {m['env'] or 'none'}."]
+              f"threading variables from the caller: {m['env'] or 'none'}."
+              + (f" Precision `auto` (the default) ran the network in {m['precision_auto']} here."
+                 if m.get("precision_auto") else "")]
     if m.get("command"):
         lines.append(f"Command: `{m['command']}`")
     return "\n".join(lines) + "\n"
