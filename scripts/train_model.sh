@@ -53,6 +53,7 @@ PET8="${HEAD5/--seed 7/--seed 10}"
 US3="${US2/--seed 1/--seed 2}"
 FLUOS="${FLUO2/--steps 4000/--steps 3000}"
 FLUOS="${FLUOS/--seed 1/--seed 2} --slab 9"
+FLUOM="${FLUOS/--seed 2/--seed 3} --p-slab 0.5"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -133,6 +134,9 @@ declare -A RECIPE=(
   [pet-tissue-unet-2d-fdg.stage3]="${PET_MORE} --baseline --generator-kwargs '{\"contrast\": \"fixed\"}' --init-weights runs/pet-tissue-unet-2d-fdg-stage2.safetensors --init-sha256 8f96caa7e05ea55f853590a856ad2b7760901bf62e9bc9a6ee84b642c97a7879 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels)'"
   # slab stage: 3000 more steps each from the stage-1 weights on the middle plane of 9-plane
   # 3D samples (--slab 9: each plane holds the blurred light of nuclei above and below it)
+  # mixed: half the batches slabs, half 2D samples (in-focus nuclei only), from stage 1
+  [fluorescence-nuclei-unet-2d.stage2mix]="$FLUOM --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --init-weights runs/fluorescence-nuclei-unet-2d-stage1.safetensors --init-sha256 f2428a51296529aa29c5d66eca27b4ab38f45714db06926873f678240eabf4f8 --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise (stage 2: half the batches middle planes of 3D slabs)'"
+  [fluorescence-nuclei-unet-2d-widefield.stage2mix]="$FLUOM --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\"}' --init-weights runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors --init-sha256 354e48971e075b867b442b1641c4443feea78c1e86b8f0ffbae6759565365c79 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope (stage 2: half the batches middle planes of 3D slabs)'"
   [fluorescence-nuclei-unet-2d.stage2slab]="$FLUOS --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --init-weights runs/fluorescence-nuclei-unet-2d-stage1.safetensors --init-sha256 f2428a51296529aa29c5d66eca27b4ab38f45714db06926873f678240eabf4f8 --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise (stage 2: middle planes of 3D slabs)'"
   [fluorescence-nuclei-unet-2d-widefield.stage2slab]="$FLUOS --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\"}' --init-weights runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors --init-sha256 354e48971e075b867b442b1641c4443feea78c1e86b8f0ffbae6759565365c79 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope (stage 2: middle planes of 3D slabs)'"
   [fluorescence-nuclei-unet-2d.stage2]="$FLUO2 --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --init-weights runs/fluorescence-nuclei-unet-2d-stage1.safetensors --init-sha256 f2428a51296529aa29c5d66eca27b4ab38f45714db06926873f678240eabf4f8 --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise (stage 2 of 2)'"
@@ -171,6 +175,8 @@ declare -A INIT=(
   [pet-tissue-unet-2d-fdg.stage4]="208b52b:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage3.safetensors"
   [neuro-mri-tissue-unet-2d.stage5]="a96efcc:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage4.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage5]="a96efcc:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage4.safetensors"
+  [fluorescence-nuclei-unet-2d.stage2mix]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
+  [fluorescence-nuclei-unet-2d-widefield.stage2mix]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [fluorescence-nuclei-unet-2d.stage2slab]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
   [fluorescence-nuclei-unet-2d-widefield.stage2slab]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [fluorescence-nuclei-unet-2d.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"

@@ -212,3 +212,36 @@ def test_slab_trains_on_the_middle_plane_of_3d_samples(tmp_path):
     del saved["slab"]  # as written before the option existed
     (old / "config.json").write_text(json.dumps(saved))
     train(TrainConfig(**{**cfg0.__dict__, "steps": 2}), old, device="cpu", progress=False)  # resumes, no refusal
+
+
+def test_p_slab_mixes_slab_planes_and_2d_samples(tmp_path):
+    """--p-slab: that fraction of batches are middle planes of slabs, the others 2D samples
+    drawn with the same seed; the choice is fixed by the batch's seed; bad values refused."""
+    import random
+
+    from synthzoo.zoo.train import SynthTrainer, build
+
+    cfg = TrainConfig(generator="fluorescence", size=16, spacing=0.5, steps=2, batch=2, val_every=2,
+                      n_val=1, ckpt_every=2, slab=5, p_slab=0.5, model_kwargs={"levels": 2, "features": 4})
+    model, gen = build(cfg)
+    tr = SynthTrainer(cfg, model, gen)
+    kinds = []
+    for seed in range(12):
+        image, labels = tr.draw(seed, 2)
+        g = torch.Generator().manual_seed(seed)
+        if random.Random(seed).random() < 0.5:
+            s = gen(gen.default_labels(batch=2, size=(5, 16, 16), dims=3, generator=g), generator=g)
+            assert torch.equal(image, s.image[:, :, 2]) and torch.equal(labels, s.labels[:, :, 2])
+            kinds.append("slab")
+        else:
+            s = gen(gen.default_labels(batch=2, size=16, dims=2, generator=g), generator=g)
+            assert torch.equal(image, s.image) and torch.equal(labels, s.labels)
+            kinds.append("2d")
+        assert torch.equal(tr.draw(seed, 2)[0], image)  # the same seed, the same batch
+    assert 3 <= kinds.count("slab") <= 9
+    card = train(cfg, tmp_path / "r", device="cpu", progress=False)
+    assert card.training["slab"] == 5 and card.training["p_slab"] == 0.5
+    for bad, msg in [({"p_slab": 1.5}, r"--p-slab must be in \[0, 1\]"),
+                     ({"p_slab": 0.5, "slab": 0}, "it needs --slab")]:
+        with pytest.raises(ValueError, match=msg):
+            build(TrainConfig(**{**cfg.__dict__, **bad}))

@@ -141,6 +141,7 @@ def train_cmd(
     init_weights: str = typer.Option("", "--init-weights", help="Start from these safetensors weights (a curriculum stage)."),
     init_sha256: str = typer.Option("", "--init-sha256", help="Expected sha256 of --init-weights."),
     slab: int = typer.Option(0, "--slab", help="2D only: train on the middle plane of 3D samples this thick (out-of-plane light)."),
+    p_slab: float = typer.Option(1.0, "--p-slab", help="With --slab: the fraction of batches drawn as slabs (the others are 2D samples)."),
     baseline: bool = typer.Option(False, "--baseline", help="Mark the card as a narrow baseline (one fixed contrast)."),
     description: str = typer.Option("", "--description", help="One line for the card."),
     out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
@@ -165,7 +166,7 @@ def train_cmd(
             raise ValueError("not a JSON object")
     except ValueError as exc:
         _fail(f"--generator-kwargs {generator_kwargs!r}: {exc}; give a JSON object like '{{\"target\": \"brain\"}}'")
-    cfg = TrainConfig(generator_kwargs=gkw, task=task, baseline=baseline, description=description, slab=slab,
+    cfg = TrainConfig(generator_kwargs=gkw, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
                       init_weights=init_weights, init_sha256=init_sha256,
                       generator=generator, model=model, dims=dims, size=size, spacing=spacing,
                       steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,

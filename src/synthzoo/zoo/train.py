@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import platform
+import random
 import sys
 import time
 import warnings
@@ -66,6 +67,9 @@ class TrainConfig:
     #: the images hold the blurred light of objects above and below the plane (what a 2D model
     #: sees in each plane of a 3D stack); 0 draws 2D samples
     slab: int = 0
+    #: with ``slab``: the fraction of batches drawn as slabs; the others are 2D samples (in-focus
+    #: objects only), so that a dim object in focus is not taken for out-of-focus light
+    p_slab: float = 1.0
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -102,14 +106,15 @@ class SynthTrainer(L.LightningModule):
     def draw(self, seed: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator(device=self.device)
         g.manual_seed(seed)
+        slab = self.cfg.slab and (self.cfg.p_slab >= 1 or random.Random(seed).random() < self.cfg.p_slab)
         with torch.no_grad():
-            if self.cfg.slab:
+            if slab:
                 size, dims = (self.cfg.slab, self.cfg.size, self.cfg.size), 3
             else:
                 size, dims = self.cfg.size, self.cfg.dims
             labels = self.gen.default_labels(batch=batch, size=size, dims=dims, generator=g)
             s = self.gen(labels, generator=g)
-        if self.cfg.slab:
+        if slab:
             mid = self.cfg.slab // 2
             return s.image[:, :, mid].contiguous(), s.labels[:, :, mid].contiguous()
         return s.image, s.labels
@@ -207,6 +212,10 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
         raise ValueError(f"generator {cfg.generator!r} supports dims {gen.dims}, got {cfg.dims}")
     if cfg.slab < 0:
         raise ValueError(f"--slab must be >= 0, got {cfg.slab}")
+    if not 0 <= cfg.p_slab <= 1:
+        raise ValueError(f"--p-slab must be in [0, 1], got {cfg.p_slab}")
+    if cfg.p_slab < 1 and not cfg.slab:
+        raise ValueError("--p-slab is the fraction of slab batches: it needs --slab")
     if cfg.slab and (cfg.dims != 2 or 3 not in gen.dims):
         raise ValueError(f"--slab trains a 2D model on planes of 3D samples: it needs --dims 2 and a "
                          f"generator with 3D samples ({cfg.generator!r} has dims {gen.dims})")
@@ -297,6 +306,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
                   "anatomy": getattr(gen, "anatomy", None),
                   **({"slab": cfg.slab} if cfg.slab else {}),
+                  **({"p_slab": cfg.p_slab} if cfg.slab and cfg.p_slab < 1 else {}),
                   **({"init_weights": {"file": Path(cfg.init_weights).name, "sha256": sha256_file(cfg.init_weights)}}
                      if cfg.init_weights else {}),
                   "torch": torch.__version__},
