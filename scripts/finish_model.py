@@ -133,13 +133,14 @@ def main() -> None:
         print("object F1 (true instances)\n" + objects.round(3).to_string())
     from synthzoo.zoo.card import WeightCard
 
-    agreement = contrast_agreement(names, root, args.testset) if args.testset == "neuro-contrasts" else {}
+    precision = summary["precision"]  # the agreement and the figure predict as the benchmark did
+    agreement = contrast_agreement(names, root, args.testset, precision) if args.testset == "neuro-contrasts" else {}
     for name in names:
         path = BUNDLE / f"{name}.json"
         card = WeightCard.load(path)
         bench = {"description": (f"mean foreground Dice per contrast on {args.testset} (held-out anatomy, "
                                  "default size and cases), from synthzoo.benchmarks.runner"),
-                 "command": command, "precision": summary["precision"],
+                 "command": command, "precision": precision,
                  **{c: round(float(v), 4) for c, v in table.loc[name].items() if v == v}}  # no NaN (other test sets)
         if name in objects.index:
             bench["object_f1"] = {c: round(float(v), 4) for c, v in objects.loc[name].items() if v == v}
@@ -148,18 +149,17 @@ def main() -> None:
             metrics["contrast_agreement"] = agreement[name]
         dataclasses.replace(card, metrics=metrics).save(path)
         print(name, json.dumps(metrics.get("contrast_agreement")))
-    figure(names, root, args.testset)
+    figure(names, root, args.testset, precision)
 
 
-def _predict(name: str, case) -> np.ndarray:
-    """The label map the benchmark scores (the runner's own prediction path)."""
+def _predict(name: str, case, precision: str) -> np.ndarray:
+    """The label map the benchmark scores (the runner's own prediction path, the network run
+    in the benchmark run's ``precision``)."""
     from synthzoo.benchmarks.runner import _zoo_predict
     from synthzoo.zoo.models import create_model, get_card
 
-    from synthzoo.zoo.inference import resolve_precision
-
     return _zoo_predict(create_model(name, pretrained=True, offline=True), get_card(name), case, "cpu",
-                        precision=resolve_precision("auto", "cpu"))
+                        precision=precision)
 
 
 def _z(arr: np.ndarray, axes: str) -> int:
@@ -179,7 +179,7 @@ def _best_plane(labels: np.ndarray, axes: str) -> int | None:
     return int(np.argmax((labels > 0).sum(tuple(i for i in range(labels.ndim) if i != z))))
 
 
-def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
+def contrast_agreement(names: list[str], root: Path, testset: str, precision: str) -> dict:
     """Dice between the predicted maps (tissue or brain mask) of one held-out subject imaged as
     T1w GRE and as PDw SE (the same anatomy, two contrasts), per model."""
     import synthzoo.datasets as ds
@@ -199,7 +199,7 @@ def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
         labels = get_card(name).label_names
         res = {}
         for s, a, b in pairs:
-            pa, pb = _predict(name, a), _predict(name, b)
+            pa, pb = _predict(name, a, precision), _predict(name, b, precision)
             d = dice_per_class(pa, pb, len(labels))[1:]
             res[f"subject {s}"] = {**{n: round(v, 4) for n, v in zip(labels[1:], d)},
                                    "mean": round(float(np.mean(d)), 4)}
@@ -209,7 +209,7 @@ def contrast_agreement(names: list[str], root: Path, testset: str) -> dict:
     return out
 
 
-def figure(names: list[str], root: Path, testset: str) -> None:
+def figure(names: list[str], root: Path, testset: str, precision: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -240,7 +240,7 @@ def figure(names: list[str], root: Path, testset: str) -> None:
         k = _best_plane(truth, ax_order)
         panels = [(_plane(img, ax_order, k), "gray", contrast)]
         for n in names:
-            p = _predict(n, case)
+            p = _predict(n, case, precision)
             fg = range(1, K)
             d = [2 * np.sum((p == j) & (truth == j)) / max(np.sum(p == j) + np.sum(truth == j), 1) for j in fg]
             panels.append((_plane(p, ax_order, k), "viridis", f"{n}\nmean fg Dice {np.mean(d):.2f}"))

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.zoo.card import WeightCard
-from synthzoo.zoo.inference import (OVERLAP, PRECISIONS, Progress, gaussian_importance,  # noqa: F401 - re-exported
+from synthzoo.zoo.inference import (OVERLAP, Progress, gaussian_importance,  # noqa: F401 - re-exported
                                      logits, plan, resolve_precision, sliding_window)
 
 
