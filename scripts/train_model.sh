@@ -39,6 +39,7 @@ US2="${US2/--seed 0/--seed 1}"
 US2="${US2/--steps 2500/--steps 1500}"
 RAND_KW7="${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}"
 RAND_KW7="${RAND_KW7/\"p_grouped\": 1.0/\"p_grouped\": 0.5}"
+RAND_KW8='"p_grouped": 1.0, "stds": [0.0, 10.0], "iso_resolution": [1.5, 4.0], "thick_resolution": [1.5, 5.0], "p_thick": 0.3, "bias_std": [0.0, 0.4], "gamma_std": 0.3, "separation": 0.0, "p_head_slice": 0.3, "p_stripped": 0.25'
 HEAD4="${STAGE4/--size 128/--size 96} --steps 1000 --task tissue-segmentation"
 HEAD5="${HEAD4/--steps 1000/--steps 2000}"
 HEAD5="${HEAD5/--seed 2/--seed 7}"
@@ -82,6 +83,13 @@ declare -A RECIPE=(
   # in PDw, and GM from WM, as in CT), 5000 more steps each from the stage-6 weights (8e3390e)
   [neuro-mri-tissue-unet-2d.stage7]="${STAGE4/--seed 2/--seed 6} --steps 5000 --generator-kwargs '{${RAND_KW7}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage6.safetensors --init-sha256 1502324cf03096326b332410cce6718348433453141af366e671b4b9df9b3a8b --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 7 of 7 with random contrasts (per label or per tissue) and whole-head slices'"
   [neuro-mri-tissue-unet-2d-t1w.stage7]="${STAGE4/--seed 2/--seed 6} --steps 5000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors --init-sha256 5b5c290f78550ff6e35075841d70f04432a88237df56ab8b50ba4cc2e399fbdc --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 7 of 7, whole-head slices)'"
+  # stage 8: skull-stripped samples (p_stripped 0.25: zero outside the brain, the CSF around it
+  # cut in half of them; the real MNI152 T1 is skull-stripped and the network took the rim where
+  # the brain meets the masked background for CSF, 3x the true CSF volume) and acquisition
+  # resolution up to 4 mm (SynthSeg's bound) for the randomized twin; stage-6 settings
+  # otherwise, 4000 more steps each from the stage-6 weights (8e3390e, seed 7)
+  [neuro-mri-tissue-unet-2d.stage8]="${STAGE4/--seed 2/--seed 7} --steps 4000 --generator-kwargs '{${RAND_KW8}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage6.safetensors --init-sha256 1502324cf03096326b332410cce6718348433453141af366e671b4b9df9b3a8b --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET, with or without skull; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 8 with random contrasts, whole-head and skull-stripped slices'"
+  [neuro-mri-tissue-unet-2d-t1w.stage8]="${STAGE4/--seed 2/--seed 7} --steps 4000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3, \"p_stripped\": 0.25}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors --init-sha256 5b5c290f78550ff6e35075841d70f04432a88237df56ab8b50ba4cc2e399fbdc --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 8, whole-head and skull-stripped slices)'"
   # PET stage 5: the stage-4 recipe, 2000 more steps each (seed 7) from the weights bundled at cb7c9a7
   [pet-tissue-unet-2d.stage5]="${HEAD5/neuro-mri/pet} --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-stage4.safetensors --init-sha256 8457f36e43c26f8ff6b4df50eb3381775faf425a27a8927dc39bb4bda2967c28 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts, whole-head slices (after MRI T1w stage 1; stage 5)'"
   [pet-tissue-unet-2d-fdg.stage5]="${HEAD5/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-fdg-stage4.safetensors --init-sha256 6c853698853fbbd1dbc17f9f98f1f9ac9a7b22b90092585d1fec756761d57f99 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels; stage 5)'"
@@ -195,6 +203,8 @@ declare -A INIT=(
   [neuro-mri-tissue-unet-2d-t1w.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage5.safetensors"
   [neuro-mri-tissue-unet-2d.stage7]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage6.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage7]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors"
+  [neuro-mri-tissue-unet-2d.stage8]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage6.safetensors"
+  [neuro-mri-tissue-unet-2d-t1w.stage8]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors"
   [pet-tissue-unet-2d.stage5]="cb7c9a7:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage4.safetensors"
   [pet-tissue-unet-2d-fdg.stage5]="cb7c9a7:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage4.safetensors"
   [pet-tissue-unet-2d.stage6]="b558698:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage5.safetensors"

@@ -166,3 +166,44 @@ def test_t1w_contrast_is_fixed_and_t1_weighted():
         assert "unknown contrast 't3w'; valid: random, t1w" in str(exc)
     else:
         raise AssertionError("an unknown contrast was accepted")
+
+
+def test_stripped_samples_are_zero_outside_the_brain_and_sometimes_lose_the_outer_csf():
+    """``p_stripped``: after the acquisition a skull-stripped sample is zero outside the brain
+    mask and its target is background there; half of them also lose the CSF around the brain
+    (FreeSurfer label 24).  ``p_stripped=0`` leaves every draw as it was."""
+    import pytest
+
+    kw = dict(p_head_slice=0.0, bias_std=0.0, noise_std=(0.01, 0.02))
+
+    def sample(**extra):
+        gen = create("neuro-mri", **kw, **extra)
+        g = torch.Generator().manual_seed(3)
+        lab = gen.default_labels(batch=12, size=(128, 128), dims=2, generator=g)
+        return gen, gen.apply(lab, params=gen.sample_params(lab, generator=g))
+
+    gen0, plain = sample()
+    _, same = sample(p_stripped=0.0)
+    assert gen0.config()["p_stripped"] == 0.0 and torch.equal(plain.image, same.image)
+    gen, s = sample(p_stripped=1.0)
+    assert gen.config()["p_stripped"] == 1.0
+    cut = []
+    for b in range(s.image.shape[0]):
+        head, brain = plain.labels[b, 0], s.labels[b, 0]
+        outside = head == 0
+        # before: the head around the brain has signal (skull, scalp); after: zero
+        assert float((plain.image[b, 0][outside] > 0.05).float().mean()) > 0.2
+        assert bool((s.image[b, 0][brain == 0] == 0).all()) and bool((s.image[b, 0][brain > 0] > 0).all())
+        # the brain keeps its classes; only CSF may be cut from it
+        assert torch.equal(brain[brain > 0], head[brain > 0])
+        lost = (head > 0) & (brain == 0)
+        assert bool((head[lost] == 1).all())
+        csf_cut = int(lost.sum())
+        cut.append((csf_cut > 0, bool((brain == 1).any())))
+    assert any(c for c, _ in cut) and not all(c for c, _ in cut)
+    assert any(c and left for c, left in cut)  # where ventricles are in the slice, they stay
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="p_stripped"):
+            create("neuro-mri", p_stripped=bad)
+    with pytest.raises(ValueError, match="whole-head"):
+        create("neuro-mri", anatomy="mni152-tissue", p_stripped=0.5)

@@ -39,6 +39,9 @@ class AnatomySource:
     label_names: ClassVar[tuple[str, ...]] = ()
     subjects: ClassVar[tuple[str, ...]] = ()
     heldout: ClassVar[tuple[str, ...]] = ()
+    #: label values of the CSF outside the ventricles (around the brain), which skull strippers
+    #: keep or cut: a skull-stripped sample may lose it (``neuro-mri``'s ``p_stripped``)
+    outer_csf: ClassVar[tuple[int, ...]] = ()
     #: target name -> (class names, class of each label index)
     targets: ClassVar[dict[str, tuple[tuple[str, ...], tuple[int, ...]]]] = {}
 

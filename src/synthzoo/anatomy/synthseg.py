@@ -47,6 +47,7 @@ class SynthSeg20(AnatomySource):
     physical = tuple(lab["physical"] for lab in MANIFEST["labels"])
     subjects = tuple(MANIFEST["files"])
     heldout = tuple(MANIFEST["heldout"])
+    outer_csf = (24,)  # FreeSurfer "CSF": the extra-cerebral and sulcal CSF
     targets = {
         "tissue": (TISSUE_NAMES, _tissue_lut()),
         "brain": (BRAIN_NAMES, tuple(int(t > 0) for t in _tissue_lut())),

@@ -18,7 +18,12 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   (a brain mask, SynthStrip's task: Hoffmann et al., NeuroImage 2022).  2D samples are
   axial slices with brain, or with probability ``p_head_slice`` any slice of the head (neck,
   face, skull base, vertex), so that a 2D network run on every slice of a whole-head volume
-  has learnt that slices without brain have no brain tissue.
+  has learnt that slices without brain have no brain tissue.  With probability
+  ``p_stripped`` a sample is skull-stripped after its acquisition (:class:`SkullStrip`):
+  the image is zero outside the brain and the non-brain labels become background, and half
+  of those samples lose the CSF around the brain too (brain masks keep it or cut it), so that
+  a network run on a skull-stripped scan does not take the rim where the brain meets the
+  masked-out background for CSF.
 * ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
   ``n_extra`` random non-brain shapes in a shell around the brain.
 
@@ -34,8 +39,8 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators.physics import anatomy
-from synthzoo.generators.physics.anatomy import head_slice_probability
-from synthzoo.generators.engine.base import Generator, as_size
+from synthzoo.generators.physics.anatomy import head_slice_probability, stripped_probability
+from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
 from synthzoo.generators.engine.samplers import SamplerLike
@@ -65,6 +70,7 @@ class NeuroMRI(Generator):
         contrast: str = "random",
         n_extra: int = 6,
         p_head_slice: float = 0.25,
+        p_stripped: float = 0.0,
         spacing: float = 1.0,
         means: SamplerLike = (25.0, 225.0),
         stds: SamplerLike = (5.0, 25.0),
@@ -120,7 +126,13 @@ class NeuroMRI(Generator):
         ]
         if contrast == "random":
             steps.append(Gamma(std=gamma_std))
-        steps += [Noise(std=noise_std, kind="rician"), Normalize()]
+        steps.append(Noise(std=noise_std, kind="rician"))
+        p_stripped = stripped_probability(p_stripped)
+        if p_stripped:  # only then, so that samples without it draw as before
+            if anatomy == "mni152-tissue":
+                raise ValueError("p_stripped needs a whole-head anatomy source (e.g. synthseg-20)")
+            steps.append(SkullStrip(source, p=p_stripped))
+        steps.append(Normalize())
         super().__init__(steps, n_labels=n_labels, label_names=names, target_lut=list(lut),
                          spacing=spacing)
         self.anatomy = anatomy
@@ -128,6 +140,7 @@ class NeuroMRI(Generator):
         self.contrast = contrast
         self.n_extra = int(n_extra)
         self.p_head_slice = head_slice_probability(p_head_slice)
+        self.p_stripped = p_stripped
         self._source = source
 
     suggested_spacing = staticmethod(anatomy.suggested_spacing)
@@ -154,8 +167,38 @@ class NeuroMRI(Generator):
 
     def config(self) -> dict:
         return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
-                "target": self.target,
+                "p_stripped": self.p_stripped, "target": self.target,
                 "contrast": self.contrast}
+
+
+class SkullStrip(Step):
+    """A skull-stripped scan, with probability ``p`` per sample: the image is set to zero and
+    the labels to background (index 0) outside the brain mask of ``source`` (its ``brain``
+    target); in half of those samples the mask also leaves out the CSF around the brain
+    (``source.outer_csf``), which brain masks keep or cut.  The acquisition blur is already
+    in the image, so the brain's edge keeps the partial volume of what surrounded it."""
+
+    def __init__(self, source, *, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = stripped_probability(p)
+        brain = torch.as_tensor(source.target("brain")[1], dtype=torch.bool)
+        outer = torch.zeros_like(brain)
+        for v in source.outer_csf:
+            outer[source.label_values.index(v)] = True
+        self.brain, self.outer = brain, outer
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        u = torch.rand((geom.batch, 2), generator=generator, device=generator.device)
+        return {"strip": u[:, 0] < self.p, "cut_csf": u[:, 1] < 0.5}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        lab = state.labels
+        brain, outer = self.brain.to(lab.device), self.outer.to(lab.device)
+        keep = brain[lab] & ~(outer[lab] & params["cut_csf"].to(lab.device).view(-1, *[1] * (lab.dim() - 1)))
+        strip = params["strip"].to(lab.device).view(-1, *[1] * (lab.dim() - 1))
+        keep = keep | ~strip
+        image = torch.where(keep, state.image, torch.zeros((), dtype=state.image.dtype, device=state.image.device))
+        return State(torch.where(keep, lab, torch.zeros_like(lab)), image, state.spacing)
 
 
 def anatomy_physical_mni() -> tuple[str, ...]:

@@ -259,6 +259,14 @@ def head_slice_probability(p: float) -> float:
     return p
 
 
+def stripped_probability(p: float) -> float:
+    """``p_stripped`` checked: a probability."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p_stripped must be in [0, 1], got {p}")
+    return p
+
+
 def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
                       min_brain: float = 0.1, p_head: float = 0.0, min_head: float = 0.01):
     """Label indices ``int64 (B, 1, *size)`` from random *training* subjects of an anatomy
