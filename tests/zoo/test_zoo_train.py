@@ -245,3 +245,42 @@ def test_p_slab_mixes_slab_planes_and_2d_samples(tmp_path):
                      ({"p_slab": 0.5, "slab": 0}, "it needs --slab")]:
         with pytest.raises(ValueError, match=msg):
             build(TrainConfig(**{**cfg.__dict__, **bad}))
+
+
+def test_mix_draws_that_fraction_of_batches_from_other_generators(tmp_path):
+    """--mix: a batch comes from a mixed generator for its fraction of the seeds (fixed by the
+    seed, the same batch that generator draws itself), else from the run's own; validation
+    samples are the run's own; the card says what was mixed; bad mixes are refused."""
+    from typer.testing import CliRunner
+
+    from synthzoo.cli import app
+    from synthzoo.generators import create
+    from synthzoo.zoo.train import SynthTrainer, build
+
+    cfg = TrainConfig(generator="neuro-mri", size=32, spacing=6.0, steps=2, batch=1, val_every=2, n_val=1,
+                      ckpt_every=2, mix={"pet": 0.3, "ct": 0.3}, model_kwargs={"levels": 2, "features": 4})
+    model, gen = build(cfg)
+    tr = SynthTrainer(cfg, model, gen)
+    own = {"neuro-mri": gen, "pet": create("pet", spacing=6.0), "ct": create("ct", spacing=6.0)}
+    drawn = []
+    for seed in range(30):
+        image, labels = tr.draw(seed, 1)
+        name = next(n for n, g in own.items() if type(g) is type(tr.generator_for(seed)))
+        g = torch.Generator().manual_seed(seed)
+        s = own[name](own[name].default_labels(batch=1, size=32, dims=2, generator=g), generator=g)
+        assert torch.equal(image, s.image) and torch.equal(labels, s.labels), (seed, name)
+        drawn.append(name)
+    assert all(3 <= drawn.count(n) <= 18 for n in own), drawn
+    g = torch.Generator().manual_seed(cfg.seed + 1)
+    val = gen(gen.default_labels(batch=1, size=32, dims=2, generator=g), generator=g)
+    assert torch.equal(tr.val_set()[0], val.image)
+    card = train(cfg, tmp_path / "r", device="cpu", progress=False)
+    assert {k: v["fraction"] for k, v in card.training["mix"].items()} == {"pet": 0.3, "ct": 0.3}
+    assert card.training["mix"]["pet"]["generator"]["contrast"] == "random"
+    for mix, msg in [({"pet": 1.2}, "must each be in"), ({"pet": 0.6, "ct": 0.5}, "sum to less than 1"),
+                     ({"em": 0.2}, "its targets"), ({"neuro-mri": 0.2}, "the run's own generator")]:
+        with pytest.raises(ValueError, match=msg):
+            build(TrainConfig(**{**cfg.__dict__, "mix": mix}))
+    res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--mix", "pet"])
+    assert res.exit_code != 0 and "--mix 'pet': give NAME=FRACTION" in res.output
+    assert not (tmp_path / "bad").exists()

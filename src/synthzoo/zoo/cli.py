@@ -142,6 +142,7 @@ def train_cmd(
     init_sha256: str = typer.Option("", "--init-sha256", help="Expected sha256 of --init-weights."),
     slab: int = typer.Option(0, "--slab", help="2D only: train on the middle plane of 3D samples this thick (out-of-plane light)."),
     p_slab: float = typer.Option(1.0, "--p-slab", help="With --slab: the fraction of batches drawn as slabs (the others are 2D samples)."),
+    mix: list[str] = typer.Option([], "--mix", help="NAME=FRACTION: draw that fraction of batches from another generator with the same targets (repeatable), e.g. --mix pet=0.15."),
     baseline: bool = typer.Option(False, "--baseline", help="Mark the card as a narrow baseline (one fixed contrast)."),
     description: str = typer.Option("", "--description", help="One line for the card."),
     out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
@@ -166,7 +167,16 @@ def train_cmd(
             raise ValueError("not a JSON object")
     except ValueError as exc:
         _fail(f"--generator-kwargs {generator_kwargs!r}: {exc}; give a JSON object like '{{\"target\": \"brain\"}}'")
-    cfg = TrainConfig(generator_kwargs=gkw, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
+    mixed: dict[str, float] = {}
+    for item in mix:
+        mname, eq, frac = item.partition("=")
+        try:
+            if not eq or not mname or mname in mixed:
+                raise ValueError
+            mixed[mname] = float(frac)
+        except ValueError:
+            _fail(f"--mix {item!r}: give NAME=FRACTION once per generator, e.g. --mix pet=0.15")
+    cfg = TrainConfig(generator_kwargs=gkw, mix=mixed, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
                       init_weights=init_weights, init_sha256=init_sha256,
                       generator=generator, model=model, dims=dims, size=size, spacing=spacing,
                       steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,

@@ -70,6 +70,11 @@ class TrainConfig:
     #: with ``slab``: the fraction of batches drawn as slabs; the others are 2D samples (in-focus
     #: objects only), so that a dim object in focus is not taken for out-of-focus light
     p_slab: float = 1.0
+    #: other generators (name -> fraction of batches) drawn instead of ``generator`` for that
+    #: fraction of batches (fixed by each batch's seed), with their default options at the
+    #: same spacing; their targets must be ``generator``'s labels (e.g. ``pet`` and ``ct``
+    #: tissue for a ``neuro-mri`` tissue model: one network for MRI, PET and CT)
+    mix: dict[str, float] = field(default_factory=dict)
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -97,23 +102,36 @@ class SynthTrainer(L.LightningModule):
         self.cfg = cfg
         self.model = model
         self.gen = generator
+        self.mix = torch.nn.ModuleList(build_mix(cfg, generator))
         self.metrics_path = metrics_path
         self.wall_time = 0.0
         self._t0 = time.perf_counter()
         self._val: tuple[torch.Tensor, torch.Tensor] | None = None
 
     # -- data ---------------------------------------------------------------------------
-    def draw(self, seed: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def generator_for(self, seed: int) -> torch.nn.Module:
+        """The generator of the batch drawn with ``seed``: one of ``cfg.mix`` for its fraction
+        of the seeds, else the run's own."""
+        if self.cfg.mix:
+            u, edge = random.Random(f"mix-{seed}").random(), 0.0
+            for gen, p in zip(self.mix, self.cfg.mix.values()):
+                edge += p
+                if u < edge:
+                    return gen
+        return self.gen
+
+    def draw(self, seed: int, batch: int, *, own: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator(device=self.device)
         g.manual_seed(seed)
         slab = self.cfg.slab and (self.cfg.p_slab >= 1 or random.Random(seed).random() < self.cfg.p_slab)
+        gen = self.gen if own else self.generator_for(seed)
         with torch.no_grad():
             if slab:
                 size, dims = (self.cfg.slab, self.cfg.size, self.cfg.size), 3
             else:
                 size, dims = self.cfg.size, self.cfg.dims
-            labels = self.gen.default_labels(batch=batch, size=size, dims=dims, generator=g)
-            s = self.gen(labels, generator=g)
+            labels = gen.default_labels(batch=batch, size=size, dims=dims, generator=g)
+            s = gen(labels, generator=g)
         if slab:
             mid = self.cfg.slab // 2
             return s.image[:, :, mid].contiguous(), s.labels[:, :, mid].contiguous()
@@ -121,7 +139,7 @@ class SynthTrainer(L.LightningModule):
 
     def val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._val is None or self._val[0].device != self.device:
-            self._val = self.draw(self.cfg.seed + 1, self.cfg.n_val)
+            self._val = self.draw(self.cfg.seed + 1, self.cfg.n_val, own=True)
         return self._val
 
     # -- lightning ----------------------------------------------------------------------
@@ -219,6 +237,7 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
     if cfg.slab and (cfg.dims != 2 or 3 not in gen.dims):
         raise ValueError(f"--slab trains a 2D model on planes of 3D samples: it needs --dims 2 and a "
                          f"generator with 3D samples ({cfg.generator!r} has dims {gen.dims})")
+    build_mix(cfg, gen)  # a bad --mix fails here, before anything is trained
     kw = {"dims": cfg.dims, "in_channels": 1, "out_channels": len(gen.label_names), **cfg.model_kwargs}
     with torch.random.fork_rng(devices=[]):  # initial weights from cfg.seed, the caller's RNG untouched
         torch.manual_seed(cfg.seed)
@@ -235,6 +254,30 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
         raise ValueError(f"--size {cfg.size} must be a multiple of {div} for this {cfg.model} "
                          f"(2 ** (levels - 1))")
     return model, gen
+
+
+def build_mix(cfg: TrainConfig, gen: torch.nn.Module) -> list[torch.nn.Module]:
+    """The generators of ``cfg.mix``, checked: known, fractions summing to less than 1, the
+    same target labels as ``gen`` and the run's dimensions."""
+    from synthzoo.generators import create
+
+    if not cfg.mix:
+        return []
+    bad = {k: p for k, p in cfg.mix.items() if not 0 < p < 1}
+    if bad or sum(cfg.mix.values()) >= 1:
+        raise ValueError(f"--mix fractions must each be in (0, 1) and sum to less than 1, got {dict(cfg.mix)}")
+    if cfg.generator in cfg.mix:
+        raise ValueError(f"--mix {cfg.generator} is the run's own generator")
+    out = []
+    for name in cfg.mix:
+        other = create(name, spacing=cfg.spacing)
+        if tuple(other.label_names) != tuple(gen.label_names):
+            raise ValueError(f"--mix {name}: its targets {list(other.label_names)} are not "
+                             f"{cfg.generator}'s {list(gen.label_names)}")
+        if cfg.dims not in other.dims or (cfg.slab and 3 not in other.dims):
+            raise ValueError(f"--mix {name}: generator supports dims {other.dims}")
+        out.append(other)
+    return out
 
 
 def _check_resume(out: Path, cfg: TrainConfig) -> None:
@@ -307,6 +350,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "anatomy": getattr(gen, "anatomy", None),
                   **({"slab": cfg.slab} if cfg.slab else {}),
                   **({"p_slab": cfg.p_slab} if cfg.slab and cfg.p_slab < 1 else {}),
+                  **({"mix": {k: {"fraction": p, "generator": g.config()} for (k, p), g in
+                              zip(cfg.mix.items(), module.mix)}} if cfg.mix else {}),
                   **({"init_weights": {"file": Path(cfg.init_weights).name, "sha256": sha256_file(cfg.init_weights)}}
                      if cfg.init_weights else {}),
                   "torch": torch.__version__},
