@@ -50,6 +50,7 @@ FLUO2="${FLUO2/--seed 0/--seed 1}"
 FLUO2="${FLUO2/--steps 3400/--steps 4000}"
 MCT2="${MCT/--lr 2e-3/--lr 1e-3}"
 MCT2="${MCT2/--seed 0/--seed 1}"
+MCT3="${MCT2/--seed 1/--seed 2}"
 PET8="${HEAD5/--seed 7/--seed 10}"
 US3="${US2/--seed 1/--seed 2}"
 FLUOS="${FLUO2/--steps 4000/--steps 3000}"
@@ -155,6 +156,12 @@ declare -A RECIPE=(
   [fluorescence-nuclei-unet-2d-widefield.stage2]="$FLUO2 --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\"}' --init-weights runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors --init-sha256 354e48971e075b867b442b1641c4443feea78c1e86b8f0ffbae6759565365c79 --description 'Narrow baseline: the same network, steps and shapes trained on one fixed widefield microscope (stage 2 of 2)'"
   [micro-ct-pores-unet-2d.stage2]="$MCT2 --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\"}' --init-weights runs/micro-ct-pores-unet-2d-stage1.safetensors --init-sha256 89aac9bc19902d2a7535b372be60f02162686825606f5fca49abdb90135ee4ce --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings with random attenuation and artifacts (stage 2 of 2)'"
   [micro-ct-pores-unet-2d-fixed.stage2]="$MCT2 --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"contrast\": \"fixed\"}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage1.safetensors --init-sha256 c01cb3e0f9e6850f762ba0a42a65a27edb23ea01d71d1cb8de2760ebcd7c8bcd --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 2 of 2)'"
+  # micro-CT stage 3: the generator now adds stationary noise (FBP spreads every ray's noise over
+  # the slice: the test scans' pores are as noisy as their solid, 0.055 vs 0.053 of the range,
+  # where photon noise alone kept the training pores quieter), 4000 more steps each from the
+  # stage-2 weights bundled at f64a835 (lr 1e-3, seed 2); the fixed scanner gets one level, 0.03
+  [micro-ct-pores-unet-2d.stage3]="$MCT3 --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\"}' --init-weights runs/micro-ct-pores-unet-2d-stage2.safetensors --init-sha256 d55222f7964ed270034cbf5c89f7f526beef9f8682240e522b492eeafb005d95 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings with random attenuation, noise and artifacts (stage 3)'"
+  [micro-ct-pores-unet-2d-fixed.stage3]="$MCT3 --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"contrast\": \"fixed\"}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage2.safetensors --init-sha256 b9f789b20942404363f6b7120c1a17b399bd1545dc65ee55bf76124c6609c925 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 3)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
   # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
   # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
@@ -197,6 +204,8 @@ declare -A INIT=(
   [fluorescence-nuclei-unet-2d-widefield.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [micro-ct-pores-unet-2d.stage2]="3f5c01b:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage1.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage2]="3f5c01b:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage1.safetensors"
+  [micro-ct-pores-unet-2d.stage3]="f64a835:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage2.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage3]="f64a835:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage2.safetensors"
   [neuro-mri-brain-unet-2d.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d.safetensors runs/neuro-mri-brain-unet-2d-stage2.safetensors"
   [neuro-mri-brain-unet-2d-t1w.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d-t1w.safetensors runs/neuro-mri-brain-unet-2d-t1w-stage2.safetensors"
   [neuro-mri-tissue-unet-2d.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage5.safetensors"

@@ -11,7 +11,7 @@ from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRI
 from synthzoo.generators.physics.tomography import RingArtifact
 
 OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
-           p_streaks=0.0, i0=1e12, p_rings=0.0, recon_blur=0.0)
+           p_streaks=0.0, i0=1e12, stationary_noise=0.0, p_rings=0.0, recon_blur=0.0)
 
 
 def _geom(shape, n_labels=1):
@@ -126,3 +126,33 @@ def test_pore_targets_match_the_micro_ct_pores_test_set():
 
     gen, ts = create("micro-ct", targets="pore-matrix-inclusion"), get_builder("micro-ct-pores")
     assert gen.domain == ts.domain and tuple(gen.label_names) == tuple(ts.label_names)
+
+
+def test_stationary_noise_makes_pores_as_noisy_as_the_solid():
+    """Photon noise alone leaves the pores (little attenuation) quieter than the solid; the
+    stationary noise of a filtered back-projection is the same everywhere, so with it the
+    pores' noise approaches the solid's."""
+    from scipy import ndimage
+
+    def noise_ratio(std) -> float:
+        gen = create("micro-ct", targets="pore-matrix-inclusion", p_random_contrast=0.0,
+                     **{**OFF, "i0": 300.0, "path_length": 2.0, "stationary_noise": std})
+        lab = gen.default_labels(batch=8, size=(64, 64), dims=2, generator=torch.Generator().manual_seed(0))
+        s = gen(lab, generator=torch.Generator().manual_seed(1))
+        ratios = []
+        for b in range(8):
+            img, t = s.image[b, 0].numpy(), s.labels[b, 0].numpy()
+            hp = img - ndimage.uniform_filter(img, 3)
+            inner = {k: ndimage.binary_erosion(t == k) for k in (0, 1)}
+            if min(int(m.sum()) for m in inner.values()) > 50:
+                ratios.append(hp[inner[0]].std() / hp[inner[1]].std())
+        assert len(ratios) >= 4
+        return float(sum(ratios) / len(ratios))
+
+    quiet, stationary = noise_ratio(0.0), noise_ratio(0.2)
+    assert quiet < 0.75 and stationary > 0.85, (quiet, stationary)
+    gen = create("micro-ct", contrast="fixed")
+    k = next(i for i, st in enumerate(gen.steps) if type(st).__name__ == "Noise")
+    p = gen.sample_params(gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(0)),
+                          generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(p[k]["std"], torch.tensor([0.03, 0.03]))  # the fixed scanner: one level
