@@ -11,7 +11,7 @@ from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRI
 from synthzoo.generators.physics.tomography import RingArtifact
 
 OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
-           p_streaks=0.0, i0=1e12, stationary_noise=0.0, p_rings=0.0, recon_blur=0.0)
+           p_streaks=0.0, i0=1e12, p_rings=0.0, recon_blur=0.0)
 
 
 def _geom(shape, n_labels=1):
@@ -151,8 +151,10 @@ def test_stationary_noise_makes_pores_as_noisy_as_the_solid():
 
     quiet, stationary = noise_ratio(0.0), noise_ratio(0.2)
     assert quiet < 0.75 and stationary > 0.85, (quiet, stationary)
-    gen = create("micro-ct", contrast="fixed")
+    assert not any(type(st).__name__ == "Noise" for st in create("micro-ct").steps)  # default: none
+    gen = create("micro-ct", contrast="fixed", stationary_noise=0.03)  # a fixed scanner: one level
     k = next(i for i, st in enumerate(gen.steps) if type(st).__name__ == "Noise")
+    assert type(gen.steps[k - 1]).__name__ == "PhotonNoise"
     p = gen.sample_params(gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(0)),
                           generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(p[k]["std"], torch.tensor([0.03, 0.03]))  # the fixed scanner: one level
+    assert torch.allclose(p[k]["std"], torch.tensor([0.03, 0.03]))

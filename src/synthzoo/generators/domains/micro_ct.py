@@ -26,10 +26,10 @@ rings), domain-randomised:
 4. beam-hardening cupping and streaks (:mod:`synthzoo.generators.physics.tomography`);
 5. Poisson photon noise in transmission (:class:`PhotonNoise`): counts
    ``~ Poisson(I0 exp(-mu L))``, attenuation re-estimated as ``-log(counts / I0) / L``, so
-   dense phases are noisier; plus stationary Gaussian noise of random std
-   (``stationary_noise``): filtered back-projection spreads the noise of every ray over the
-   whole slice, so a reconstructed image is about as noisy in its pores as in its solid (Kak &
-   Slaney, ch. 5), which the per-voxel photon noise alone never shows;
+   dense phases are noisier; optionally (``stationary_noise``, a std or range; default 0,
+   none) stationary Gaussian noise: filtered back-projection spreads the noise of every ray
+   over the whole slice, so a reconstructed image is about as noisy in its pores as in its
+   solid (Kak & Slaney, ch. 5), which the per-voxel photon noise alone never shows;
 6. ring artifacts about the rotation axis; reconstruction blur that correlates the noise;
    min-max normalisation.
 
@@ -71,7 +71,7 @@ PHASE_RANGES = ((0.0, 0.08), (0.35, 0.7), (0.15, 0.45), (0.2, 0.8), (0.9, 2.0))
 FIXED = {"phases": ((0.036, 0.044), (0.47, 0.57), (0.27, 0.33), (0.45, 0.55), (1.26, 1.54)),
          "p_random_contrast": 0.0, "texture": 0.02, "blur": 0.5, "cupping": 0.1,
          "streak_amplitude": 0.1, "p_streaks": 1.0, "i0": 1000.0, "path_length": 1.0,
-         "stationary_noise": 0.03, "ring_amplitude": 0.05, "p_rings": 1.0, "recon_blur": 0.5}
+         "ring_amplitude": 0.05, "p_rings": 1.0, "recon_blur": 0.5}
 CONTRASTS = ("random", "fixed")
 _FIXED_CUPPING = {"prob": 1.0, "radius": 1.0, "shift": 0.0}
 
@@ -300,7 +300,7 @@ class MicroCT(Generator):
         p_streaks: float = 0.2,
         i0: SamplerLike = LogUniform(30.0, 5000.0),
         path_length: SamplerLike = (0.5, 2.0),
-        stationary_noise: SamplerLike = (0.0, 0.1),
+        stationary_noise: SamplerLike = 0.0,
         ring_amplitude: SamplerLike = (0.0, 0.15),
         p_rings: float = 0.7,
         recon_blur: SamplerLike = (0.0, 0.8),
@@ -313,7 +313,7 @@ class MicroCT(Generator):
             phases, p_random_contrast, texture = f["phases"], f["p_random_contrast"], f["texture"]
             blur, cupping, recon_blur = f["blur"], f["cupping"], f["recon_blur"]
             streak_amplitude, p_streaks = f["streak_amplitude"], f["p_streaks"]
-            i0, path_length, stationary_noise = f["i0"], f["path_length"], f["stationary_noise"]
+            i0, path_length = f["i0"], f["path_length"]
             ring_amplitude, p_rings = f["ring_amplitude"], f["p_rings"]
         bad = [s for s in structures if s not in _MAKERS]
         if bad or not structures:
@@ -330,11 +330,12 @@ class MicroCT(Generator):
             Cupping(strength=cupping, offset=0.0, **_FIXED_CUPPING if contrast == "fixed" else {}),
             Streaks(amplitude=streak_amplitude, prob=p_streaks),
             PhotonNoise(i0=i0, path_length=path_length),
-            Noise(std=stationary_noise, kind="gaussian"),
             RingArtifact(amplitude=ring_amplitude, prob=p_rings),
             Blur(sigma=recon_blur),
             Normalize(),
         ]
+        if stationary_noise != 0.0:  # only then, so that samples without it draw as before
+            steps.insert(6, Noise(std=stationary_noise, kind="gaussian"))
         names, lut = TARGETS[targets]
         super().__init__(steps, n_labels=len(LABEL_NAMES), label_names=names, target_lut=lut,
                          spacing=spacing)
