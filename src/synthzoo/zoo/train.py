@@ -120,11 +120,15 @@ class SynthTrainer(L.LightningModule):
                     return gen
         return self.gen
 
-    def draw(self, seed: int, batch: int, *, own: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def draw(self, seed: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training batch ``seed``: ``batch`` samples of the generator :meth:`generator_for`
+        picks for it."""
+        return self.sample(self.generator_for(seed), seed, batch)
+
+    def sample(self, gen: torch.nn.Module, seed: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator(device=self.device)
         g.manual_seed(seed)
         slab = self.cfg.slab and (self.cfg.p_slab >= 1 or random.Random(seed).random() < self.cfg.p_slab)
-        gen = self.gen if own else self.generator_for(seed)
         with torch.no_grad():
             if slab:
                 size, dims = (self.cfg.slab, self.cfg.size, self.cfg.size), 3
@@ -139,7 +143,7 @@ class SynthTrainer(L.LightningModule):
 
     def val_set(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._val is None or self._val[0].device != self.device:
-            self._val = self.draw(self.cfg.seed + 1, self.cfg.n_val, own=True)
+            self._val = self.sample(self.gen, self.cfg.seed + 1, self.cfg.n_val)  # the run's own generator
         return self._val
 
     # -- lightning ----------------------------------------------------------------------
