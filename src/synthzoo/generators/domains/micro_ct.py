@@ -330,12 +330,12 @@ class MicroCT(Generator):
             Cupping(strength=cupping, offset=0.0, **_FIXED_CUPPING if contrast == "fixed" else {}),
             Streaks(amplitude=streak_amplitude, prob=p_streaks),
             PhotonNoise(i0=i0, path_length=path_length),
+            # only when asked for, so that samples without it draw as before
+            *([Noise(std=stationary_noise, kind="gaussian")] if stationary_noise != 0.0 else []),
             RingArtifact(amplitude=ring_amplitude, prob=p_rings),
             Blur(sigma=recon_blur),
             Normalize(),
         ]
-        if stationary_noise != 0.0:  # only then, so that samples without it draw as before
-            steps.insert(6, Noise(std=stationary_noise, kind="gaussian"))
         names, lut = TARGETS[targets]
         super().__init__(steps, n_labels=len(LABEL_NAMES), label_names=names, target_lut=lut,
                          spacing=spacing)

@@ -39,7 +39,7 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators.physics import anatomy
-from synthzoo.generators.physics.anatomy import head_slice_probability, stripped_probability
+from synthzoo.generators.physics.anatomy import head_slice_probability, probability
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
@@ -127,7 +127,7 @@ class NeuroMRI(Generator):
         if contrast == "random":
             steps.append(Gamma(std=gamma_std))
         steps.append(Noise(std=noise_std, kind="rician"))
-        p_stripped = stripped_probability(p_stripped)
+        p_stripped = probability("p_stripped", p_stripped)
         if p_stripped:  # only then, so that samples without it draw as before
             if anatomy == "mni152-tissue":
                 raise ValueError("p_stripped needs a whole-head anatomy source (e.g. synthseg-20)")
@@ -180,7 +180,7 @@ class SkullStrip(Step):
 
     def __init__(self, source, *, p: float = 0.5) -> None:
         super().__init__()
-        self.p = stripped_probability(p)
+        self.p = probability("p_stripped", p)
         brain = torch.as_tensor(source.target("brain")[1], dtype=torch.bool)
         outer = torch.zeros_like(brain)
         for v in source.outer_csf:
@@ -193,10 +193,10 @@ class SkullStrip(Step):
 
     def apply(self, state: State, /, *, params: Params) -> State:
         lab = state.labels
+        per_sample = (-1,) + (1,) * (lab.dim() - 1)
+        strip, cut_csf = (params[k].to(lab.device).view(per_sample) for k in ("strip", "cut_csf"))
         brain, outer = self.brain.to(lab.device), self.outer.to(lab.device)
-        keep = brain[lab] & ~(outer[lab] & params["cut_csf"].to(lab.device).view(-1, *[1] * (lab.dim() - 1)))
-        strip = params["strip"].to(lab.device).view(-1, *[1] * (lab.dim() - 1))
-        keep = keep | ~strip
+        keep = ~strip | (brain[lab] & ~(outer[lab] & cut_csf))
         image = torch.where(keep, state.image, torch.zeros((), dtype=state.image.dtype, device=state.image.device))
         return State(torch.where(keep, lab, torch.zeros_like(lab)), image, state.spacing)
 

@@ -251,20 +251,17 @@ def _crop(vol, size, generator):
                                                               device=generator.device)))
 
 
+def probability(name: str, p: float) -> float:
+    """Option ``name`` (e.g. ``p_head_slice``, ``p_stripped``) checked: a probability."""
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {p}")
+    return p
+
+
 def head_slice_probability(p: float) -> float:
     """``p_head_slice`` checked: a probability."""
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p_head_slice must be in [0, 1], got {p}")
-    return p
-
-
-def stripped_probability(p: float) -> float:
-    """``p_stripped`` checked: a probability."""
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p_stripped must be in [0, 1], got {p}")
-    return p
+    return probability("p_head_slice", p)
 
 
 def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
