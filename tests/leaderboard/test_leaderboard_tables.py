@@ -205,8 +205,24 @@ def test_only_the_latest_build_of_a_test_set_is_tabled(rows):
              for r in rows if r["testset"] == "neuro-contrasts"]
     neuro = board(pd.DataFrame(stale + rows))[0]
     assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.7)  # as without it
-    assert any(f"neuro-contrasts: only the records of its latest build are tabled; left out: builds {old[:12]}"
+    assert any(f"neuro-contrasts: tabled as its latest build has it; left out: the records of builds {old[:12]}"
                in n for n in neuro.notes)
+    # a resumed run after a builder change that changed only the CT cases: it runs those again
+    # (new case sha256, new build); the T1 cases it left as they were keep their earlier records,
+    # and the CT cases' earlier records are left out
+    new = "e" * 64
+    ct = [{**r, "testset_sha256": new, "case_sha256": "9" * 64, "time": "2026-02-01T00:00:00+00:00",
+           "run_key": r["run_key"] + "-new", "dice": r["dice"] if r["label"] == "background" else 0.95}
+          for r in rows if r["testset"] == "neuro-contrasts" and r["contrast"] == "ct"]
+    neuro = board(pd.DataFrame(rows + ct))[0]
+    assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.7)  # kept, n = 2
+    assert neuro.cells[("unet", "neuro-contrasts/t1w-gre-1.5t")].n == 2
+    assert neuro.cells[("unet", "neuro-contrasts/ct")].mean == pytest.approx(0.95)  # only the new cases
+    assert neuro.cells[("multi-otsu", "neuro-contrasts/t1w-gre-1.5t")].mean == pytest.approx(0.75)
+    kept, left = latest_builds(pd.DataFrame(rows + ct))
+    neuro_rows = [r for r in rows if r["testset"] == "neuro-contrasts"]
+    assert len(kept) == len(rows) + len(ct) - sum(r["contrast"] == "ct" for r in neuro_rows)
+    assert left == {"neuro-contrasts": ("a" * 64,)}
     # another size is another build, kept apart (not superseded)
     other = [{**r, "testset_sha256": old, "testset_size": 64} for r in stale]
     kept, left = latest_builds(pd.DataFrame(other + rows))

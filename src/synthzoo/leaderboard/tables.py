@@ -148,12 +148,30 @@ def latest_versions(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str
 def latest_builds(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     """The rows of the latest build of each test set (per size and seed: the
     ``testset_sha256`` whose newest record is the newest; a builder that changed its cases
-    makes a new build) and, per test set with older builds, those builds' sha256."""
-    df, old = _latest(df, ["testset", "testset_size", "testset_seed"], "testset_sha256")
+    makes a new build) and, per test set with older builds, those builds' sha256.
+
+    A resumed run does not run a case again that the new build left as it was (its run key,
+    which holds the case's sha256, is done), so such a case's records carry an older build's
+    sha256: an older build's rows are kept for every (model, case) that has no row in the latest
+    build, unless the latest build holds that case with another ``case_sha256`` (changed)."""
+    group = ["testset", "testset_size", "testset_seed"]
+    latest, old = _latest(df, group, "testset_sha256")
     out: dict[str, tuple[str, ...]] = {}
     for (name, _, _), shas in old.items():
         out[name] = out.get(name, ()) + shas
-    return df, out
+    if len(latest) == len(df):
+        return df, out
+    rest = df.drop(index=latest.index)
+    who = [*group, "model", "model_version", "case"]
+    have = set(latest[who].itertuples(index=False, name=None))
+    now = {(*k[:3], k[3]): v for k, v in latest.groupby([*group, "case"])["case_sha256"].first().items()}
+    ok = [w not in have and now.get((*w[:3], w[5]), sha) == sha
+          for w, sha in zip(rest[who].itertuples(index=False, name=None), rest["case_sha256"])]
+    carried = rest[ok]
+    # of several older builds, a (model, case) keeps only its newest one's rows
+    newest = carried.groupby(who)["time"].transform("max")
+    carried = carried[carried["time"] == newest]
+    return pd.concat([latest, carried]).sort_index(), out
 
 
 def _targets(df: pd.DataFrame) -> pd.Series:
@@ -231,8 +249,8 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
         for name in testsets:
             if name in cases.attrs.get("old_builds", {}):
                 old = ", ".join(v[:12] for v in cases.attrs["old_builds"][name])
-                notes.append(f"{name}: only the records of its latest build are tabled; left out: "
-                             f"builds {old} (cases since changed).")
+                notes.append(f"{name}: tabled as its latest build has it; left out: the records of "
+                             f"builds {old} for cases since changed.")
         for model, _ in rows:
             if model in cases.attrs.get("superseded", {}):
                 old = ", ".join(v[:12] for v in cases.attrs["superseded"][model])
