@@ -6,8 +6,8 @@ import torch
 from gen_helpers import class_values_and_expected
 from synthzoo.generators import create
 from synthzoo.generators.engine.base import Geometry, State
-from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, PhotonNoise, cylinder_mask,
-                                          fibres, granular, porous, voronoi)
+from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, STRUCTURES, PhotonNoise,
+                                                  cylinder_mask, fibres, field, granular, porous, voronoi)
 from synthzoo.generators.physics.tomography import RingArtifact
 
 OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
@@ -77,7 +77,7 @@ def test_voronoi_distances_are_ordered_and_cells_cover_the_grid():
 
 
 @pytest.mark.parametrize("maker,phases", [(granular, {PORE, GRAIN}), (porous, {PORE, MATRIX}),
-                                          (fibres, {MATRIX, FIBRE})])
+                                          (fibres, {MATRIX, FIBRE}), (field, {PORE, MATRIX})])
 def test_structures_have_their_phases(maker, phases):
     for seed, size in ((0, (64, 64)), (1, (24, 24, 24))):
         lab = maker(size, torch.Generator().manual_seed(seed))
@@ -97,8 +97,30 @@ def test_cylindrical_cores_are_in_air():
     assert (lab[:, 0, 0, 0] == PORE).all() and (lab[:, 0, 16, 16] == MATRIX).any()
 
 
+def test_field_pores_are_a_thresholded_random_field_of_random_porosity_and_scale():
+    from scipy import ndimage
+
+    porosity, blobs = [], []
+    for seed in range(12):
+        lab = field((96, 96), torch.Generator().manual_seed(seed))
+        assert set(lab.unique().tolist()) <= {PORE, MATRIX, INCLUSION}
+        pores = (lab == PORE).numpy()
+        porosity.append(pores.mean())
+        blobs.append(ndimage.label(pores)[1])
+    # 8-45 % asked; dense inclusions take a few percent of it back
+    assert 0.05 < min(porosity) and max(porosity) < 0.46 and max(porosity) - min(porosity) > 0.1
+    # the correlation length varies: some samples are fine-grained (many pore clusters), some coarse
+    assert max(blobs) > 3 * min(blobs)
+    # 3D works, and the default structures stay what the recipes written before were drawn from
+    assert field((24, 24, 24), torch.Generator().manual_seed(0)).shape == (24, 24, 24)
+    assert "field" not in STRUCTURES and "field" not in create("micro-ct").structures
+    gen = create("micro-ct", structures=("field",), p_cylinder=0.0, targets="pore-matrix-inclusion", **OFF)
+    lab = gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(0))
+    assert set(lab.unique().tolist()) <= {PORE, MATRIX, INCLUSION} and (lab == PORE).any()
+
+
 def test_unknown_structure_is_rejected_with_the_valid_ones():
-    with pytest.raises(ValueError, match="granular, porous, fibres"):
+    with pytest.raises(ValueError, match="granular, porous, fibres, field"):
         create("micro-ct", structures=("sand",))
 
 
