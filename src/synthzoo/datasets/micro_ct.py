@@ -2,8 +2,10 @@
 
 Anatomy (labels 0 pore/air, 1 matrix, 2 dense inclusion): a cylindrical core whose pore space
 is a thresholded Gaussian random field (porosity 15-30 %), with dense mineral spheres
-(1-3 % by volume).  The recipe and its seed range (``seed_base``) differ from any training
-generator.
+(1-3 % by volume).  The ``micro-ct`` generator can draw the same kind of pore space (its
+``field`` structure family: a thresholded Gaussian field with its own correlation length,
+porosity and seeds); what no training generator has is this builder's image formation and its
+seed range (``seed_base``).
 
 Image formation, one axial slice at a time (so a 1024^3 case is built in bounded memory):
 material fractions are area-averaged onto a detector row of ``n_det`` pixels (at most 256: a

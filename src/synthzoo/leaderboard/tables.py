@@ -155,6 +155,7 @@ def latest_builds(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, 
     sha256: an older build's rows are kept for every (model, case) that has no row in the latest
     build, unless the latest build holds that case with another ``case_sha256`` (changed)."""
     group = ["testset", "testset_size", "testset_seed"]
+    df = df.reset_index(drop=True)  # row labels unique, so the latest build's rows can be told apart
     latest, old = _latest(df, group, "testset_sha256")
     out: dict[str, tuple[str, ...]] = {}
     for (name, _, _), shas in old.items():
