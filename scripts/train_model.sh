@@ -52,6 +52,7 @@ MCT2="${MCT/--lr 2e-3/--lr 1e-3}"
 MCT2="${MCT2/--seed 0/--seed 1}"
 MCT3="${MCT2/--seed 1/--seed 2}"
 MCT4="${MCT2/--seed 1/--seed 3}"
+MCT5="${MCT2/--seed 1/--seed 4}"
 PET8="${HEAD5/--seed 7/--seed 10}"
 US3="${US2/--seed 1/--seed 2}"
 FLUOS="${FLUO2/--steps 4000/--steps 3000}"
@@ -182,6 +183,10 @@ declare -A RECIPE=(
   # weights bundled at f64a835 (lr 1e-3, seed 3)
   [micro-ct-pores-unet-2d.stage4]="$MCT4 --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1]}' --init-weights runs/micro-ct-pores-unet-2d-stage2.safetensors --init-sha256 d55222f7964ed270034cbf5c89f7f526beef9f8682240e522b492eeafb005d95 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise and artifacts (stage 4)'"
   [micro-ct-pores-unet-2d-fixed.stage4]="$MCT4 --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage2.safetensors --init-sha256 b9f789b20942404363f6b7120c1a17b399bd1545dc65ee55bf76124c6609c925 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 4)'"
+  # micro-CT stage 5: the stage-4 recipe continued, 4000 more steps each from the stage-4 weights
+  # bundled at e3d7834 (lr 1e-3, seed 4)
+  [micro-ct-pores-unet-2d.stage5]="$MCT5 --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1]}' --init-weights runs/micro-ct-pores-unet-2d-stage4.safetensors --init-sha256 9d8838ee92d422c59498101f27e451ad07f244b66f964885dc49db5c34b2fe45 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise and artifacts (stage 5)'"
+  [micro-ct-pores-unet-2d-fixed.stage5]="$MCT5 --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors --init-sha256 2fb7a91ee9efa0909cfeeee6f94b2c0abd4940506157738de67bed492a37a7b3 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 5)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
   # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
   # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
@@ -228,6 +233,8 @@ declare -A INIT=(
   [micro-ct-pores-unet-2d.stage4]="f64a835:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage2.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage3]="f64a835:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage2.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage4]="f64a835:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage2.safetensors"
+  [micro-ct-pores-unet-2d.stage5]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage5]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [neuro-mri-brain-unet-2d.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d.safetensors runs/neuro-mri-brain-unet-2d-stage2.safetensors"
   [neuro-mri-brain-unet-2d-t1w.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d-t1w.safetensors runs/neuro-mri-brain-unet-2d-t1w-stage2.safetensors"
   [neuro-mri-tissue-unet-2d.stage6]="1f22d6a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage5.safetensors"
