@@ -165,7 +165,7 @@ def latest_builds(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, 
     rest = df.drop(index=latest.index)
     who = [*group, "model", "model_version", "case"]
     have = set(latest[who].itertuples(index=False, name=None))
-    now = {(*k[:3], k[3]): v for k, v in latest.groupby([*group, "case"])["case_sha256"].first().items()}
+    now = latest.groupby([*group, "case"])["case_sha256"].first().to_dict()  # each case as it is now
     ok = [w not in have and now.get((*w[:3], w[5]), sha) == sha
           for w, sha in zip(rest[who].itertuples(index=False, name=None), rest["case_sha256"])]
     carried = rest[ok]
