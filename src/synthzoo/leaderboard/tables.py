@@ -163,11 +163,12 @@ def latest_builds(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, 
     if len(latest) == len(df):
         return df, out
     rest = df.drop(index=latest.index)
-    who = [*group, "model", "model_version", "case"]
+    who, case = [*group, "model", "model_version", "case"], [*group, "case"]
     have = set(latest[who].itertuples(index=False, name=None))
-    now = latest.groupby([*group, "case"])["case_sha256"].first().to_dict()  # each case as it is now
-    ok = [w not in have and now.get((*w[:3], w[5]), sha) == sha
-          for w, sha in zip(rest[who].itertuples(index=False, name=None), rest["case_sha256"])]
+    now = latest.groupby(case)["case_sha256"].first().to_dict()  # each case as it is now
+    ok = [w not in have and now.get(c, sha) == sha
+          for w, c, sha in zip(rest[who].itertuples(index=False, name=None),
+                               rest[case].itertuples(index=False, name=None), rest["case_sha256"])]
     carried = rest[ok]
     # of several older builds, a (model, case) keeps only its newest one's rows
     newest = carried.groupby(who)["time"].transform("max")

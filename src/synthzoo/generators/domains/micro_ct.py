@@ -61,10 +61,9 @@ from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streak
 
 LABEL_NAMES = ("pore", "grain", "matrix", "fibre", "inclusion")
 PORE, GRAIN, MATRIX, FIBRE, INCLUSION = range(5)
+#: The default structure families; ``field`` (below) is drawn only where ``structures=`` names
+#: it, so that the recipes written before it existed draw as they did.
 STRUCTURES = ("granular", "porous", "fibres")
-#: Every structure family, ``field`` included (not a default, so that the recipes written before
-#: it existed draw as they did; name it in ``structures=`` to use it).
-ALL_STRUCTURES = (*STRUCTURES, "field")
 #: Target label sets: every phase, or pore / solid (grain, matrix, fibre) / dense inclusion, the
 #: labels of the ``micro-ct-pores`` test set.
 TARGETS = {"phases": (LABEL_NAMES, (0, 1, 2, 3, 4)),
@@ -134,7 +133,7 @@ def _smooth_mask(size, fraction: float, g: torch.Generator) -> torch.Tensor:
     field = smooth_field(torch.randn((1, 1, *coarse), generator=g, device=g.device), size)[0, 0]
     if fraction <= 0:
         return torch.zeros_like(field, dtype=torch.bool)
-    return field > _threshold(field, 1 - min(fraction, 1.0))
+    return field > _threshold(field, 1 - fraction)  # clamped to [0, 1] there
 
 
 def granular(size, g: torch.Generator) -> torch.Tensor:
@@ -351,7 +350,7 @@ class MicroCT(Generator):
             ring_amplitude, p_rings = f["ring_amplitude"], f["p_rings"]
         bad = [s for s in structures if s not in _MAKERS]
         if bad or not structures:
-            raise ValueError(f"unknown micro-CT structure(s) {bad}; available: {', '.join(ALL_STRUCTURES)}")
+            raise ValueError(f"unknown micro-CT structure(s) {bad}; available: {', '.join(_MAKERS)}")
         if targets not in TARGETS:
             raise ValueError(f"unknown micro-CT targets {targets!r}; available: {', '.join(TARGETS)}")
         if not 0.0 <= p_cylinder <= 1.0:
@@ -399,4 +398,4 @@ class MicroCT(Generator):
                 "structures": list(self.structures), "p_cylinder": self.p_cylinder}
 
 
-__all__ = ["ALL_STRUCTURES", "Attenuation", "CONTRASTS", "FIXED", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]
+__all__ = ["Attenuation", "CONTRASTS", "FIXED", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]

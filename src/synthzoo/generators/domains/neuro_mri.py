@@ -39,7 +39,7 @@ from typing import Sequence
 import torch
 
 from synthzoo.generators.physics import anatomy
-from synthzoo.generators.physics.anatomy import head_slice_probability, probability
+from synthzoo.generators.physics.anatomy import probability
 from synthzoo.generators.engine.base import Generator, Geometry, Params, State, Step, as_size
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
@@ -139,7 +139,7 @@ class NeuroMRI(Generator):
         self.target = target
         self.contrast = contrast
         self.n_extra = int(n_extra)
-        self.p_head_slice = head_slice_probability(p_head_slice)
+        self.p_head_slice = probability("p_head_slice", p_head_slice)
         self.p_stripped = p_stripped
         self._source = source
 

@@ -162,7 +162,7 @@ class SkullHead:
 
         source = get_source(anatomy)
         self.__dict__["anatomy"] = anatomy
-        self.__dict__["p_head_slice"] = head_slice_probability(p_head_slice)
+        self.__dict__["p_head_slice"] = probability("p_head_slice", p_head_slice)
         if anatomy == "mni152-tissue":
             self.__dict__["_head_lut"] = None
             return int(n_extra)
@@ -259,11 +259,6 @@ def probability(name: str, p: float) -> float:
     return p
 
 
-def head_slice_probability(p: float) -> float:
-    """``p_head_slice`` checked: a probability."""
-    return probability("p_head_slice", p)
-
-
 def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, generator,
                       min_brain: float = 0.1, p_head: float = 0.0, min_head: float = 0.01):
     """Label indices ``int64 (B, 1, *size)`` from random *training* subjects of an anatomy
@@ -275,7 +270,7 @@ def source_label_maps(source, *, batch: int, size, dims: int, spacing: float, ge
     a 2D network applied to every slice of a whole-head volume has seen slices without brain."""
     import torch
 
-    p_head = head_slice_probability(p_head)
+    p_head = probability("p_head_slice", p_head)
     subjects = source.train_subjects
     _, brain_lut = source.target("brain")
     brain_lut = torch.as_tensor(brain_lut, dtype=torch.bool)
