@@ -119,6 +119,23 @@ def test_field_pores_are_a_thresholded_random_field_of_random_porosity_and_scale
     assert set(lab.unique().tolist()) <= {PORE, MATRIX, INCLUSION} and (lab == PORE).any()
 
 
+def test_field_sigma_sets_how_fine_the_random_field_pores_are():
+    from scipy import ndimage
+
+    def clusters(sigma):
+        gen = create("micro-ct", structures=("field",), p_cylinder=0.0, field_sigma=sigma, **OFF)
+        lab = gen.default_labels(batch=4, size=96, dims=2, generator=torch.Generator().manual_seed(3))
+        return sum(ndimage.label((lab[i, 0] == PORE).numpy())[1] for i in range(4))
+
+    # pores at a correlation length of half a voxel are many small clusters; at 4-6 voxels, few
+    fine, coarse = clusters((0.5, 0.6)), clusters((4.0, 6.0))
+    assert fine > 10 * coarse
+    assert create("micro-ct", field_sigma=(0.5, 6.0)).config()["field_sigma"] == [0.5, 6.0]
+    for bad in ((2.0, 1.0), (0.0, 1.0), (1.0,)):
+        with pytest.raises(ValueError, match="field_sigma"):
+            create("micro-ct", field_sigma=bad)
+
+
 def test_unknown_structure_is_rejected_with_the_valid_ones():
     with pytest.raises(ValueError, match="granular, porous, fibres, field"):
         create("micro-ct", structures=("sand",))

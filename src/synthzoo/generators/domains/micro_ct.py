@@ -208,15 +208,21 @@ def fibres(size, g: torch.Generator) -> torch.Tensor:
     return lab
 
 
-def field(size, g: torch.Generator) -> torch.Tensor:
+#: Correlation length (voxels) of the ``field`` structure's Gaussian field, drawn log-uniformly.
+FIELD_SIGMA = (1.0, 6.0)
+
+
+def field(size, g: torch.Generator, *, sigma: tuple[float, float] = FIELD_SIGMA) -> torch.Tensor:
     """Pores as the excursion set of a Gaussian random field (Quiblier, J. Colloid Interface
     Sci. 1984; Adler, Jacquin & Quiblier, Int. J. Multiphase Flow 1990): white noise smoothed
-    with a random correlation length (1-6 voxels, a little anisotropic, half the time plus a
+    with a random correlation length (``sigma``: log-uniform in that range of voxels, default
+    1-6; below 1, pores and throats of a voxel or two, as where a scan barely resolves the
+    pore space; a little anisotropic, half the time plus a
     coarser second scale), thresholded at a random porosity (8-45 %), so pores are connected,
     tortuous and down to the voxel size, as in sandstones, carbonates and spinodal foams; the
     solid is matrix with a few dense spherical inclusions."""
     d, dev = len(size), g.device
-    sigma = float(LogUniform(1.0, 6.0).sample((), generator=g)) * _uniform((1, d), 0.8, 1.25, g)
+    sigma = float(LogUniform(*sigma).sample((), generator=g)) * _uniform((1, d), 0.8, 1.25, g)
     f = blur(torch.randn((1, 1, *size), generator=g, device=dev), sigma)[0, 0]
     f = f / f.std().clamp_min(1e-8)
     if float(torch.rand((), generator=g, device=dev)) < 0.5:  # a second, coarser scale
@@ -337,6 +343,7 @@ class MicroCT(Generator):
         ring_amplitude: SamplerLike = (0.0, 0.15),
         p_rings: float = 0.7,
         recon_blur: SamplerLike = (0.0, 0.8),
+        field_sigma: Sequence[float] = FIELD_SIGMA,
         contrast: str = "random",
     ) -> None:
         if contrast not in CONTRASTS:
@@ -353,6 +360,10 @@ class MicroCT(Generator):
             raise ValueError(f"unknown micro-CT structure(s) {bad}; available: {', '.join(_MAKERS)}")
         if targets not in TARGETS:
             raise ValueError(f"unknown micro-CT targets {targets!r}; available: {', '.join(TARGETS)}")
+        field_sigma = tuple(float(v) for v in field_sigma)
+        if len(field_sigma) != 2 or not 0.0 < field_sigma[0] <= field_sigma[1]:
+            raise ValueError(f"field_sigma is a range (low, high) of correlation lengths in voxels "
+                             f"with 0 < low <= high, got {field_sigma}")
         if not 0.0 <= p_cylinder <= 1.0:
             raise ValueError(f"p_cylinder is a probability in [0, 1], got {p_cylinder}")
         steps = [
@@ -376,6 +387,7 @@ class MicroCT(Generator):
         self.contrast = contrast
         self.structures = tuple(structures)
         self.p_cylinder = float(p_cylinder)
+        self.field_sigma = field_sigma
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
                        generator: torch.Generator) -> torch.Tensor:
@@ -387,7 +399,7 @@ class MicroCT(Generator):
         for _ in range(batch):
             kind = self.structures[int(torch.randint(len(self.structures), (), generator=g,
                                                      device=g.device))]
-            lab = _MAKERS[kind](size, g)
+            lab = field(size, g, sigma=self.field_sigma) if kind == "field" else _MAKERS[kind](size, g)
             if float(torch.rand((), generator=g, device=g.device)) < self.p_cylinder:
                 lab = torch.where(cylinder_mask(size, float(_uniform((), 0.8, 1.0, g)), g), lab, PORE)
             out.append(lab)
@@ -395,7 +407,8 @@ class MicroCT(Generator):
 
     def config(self) -> dict:
         return {**super().config(), "targets": self.targets, "contrast": self.contrast,
-                "structures": list(self.structures), "p_cylinder": self.p_cylinder}
+                "structures": list(self.structures), "p_cylinder": self.p_cylinder,
+                "field_sigma": list(self.field_sigma)}
 
 
 __all__ = ["Attenuation", "CONTRASTS", "FIXED", "LABEL_NAMES", "TARGETS", "MicroCT", "PhotonNoise", "cylinder_mask", "voronoi"]
