@@ -37,3 +37,53 @@ def test_unet_errors():
         net(torch.randn(1, 1, 10, 8))
     with pytest.raises(ValueError, match="2 spatial dims"):
         net(torch.randn(1, 1, 8, 8, 8))
+
+
+@pytest.mark.parametrize("dims,norm,multiplier", [(2, "instance", 2), (3, "instance", 2), (2, "batch", 2),
+                                                  (2, "none", 3)])
+def test_widen_keeps_the_function_and_grows_every_level(dims, norm, multiplier):
+    from synthzoo.zoo.unet import widen
+
+    torch.manual_seed(0)
+    net = UNet(dims=dims, levels=3, features=4, multiplier=multiplier, out_channels=3, norm=norm)
+    with torch.no_grad():  # trained-looking normalisation: not the identity it starts as
+        for mod in net.modules():
+            if isinstance(mod, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d, torch.nn.InstanceNorm3d)):
+                mod.weight.uniform_(0.5, 2)
+                mod.bias.normal_()
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.normal_()
+                mod.running_var.uniform_(0.5, 2)
+    net.eval()
+    x = torch.randn(2, 1, *([16] * dims))
+    wide = widen(net, 7).eval()  # 7 = 4 + 3: some channels copied once, none twice
+    assert wide.kwargs == {**net.kwargs, "features": 7}
+    assert [b[0].out_channels for b in wide.down] == [7 * multiplier**k for k in range(3)]
+    ref = net(x)
+    assert torch.allclose(wide(x), ref, atol=1e-4)
+    assert torch.allclose(widen(net, 12).eval()(x), ref, atol=1e-4)  # each channel copied twice
+    noisy = widen(net, 8, noise=0.05, generator=torch.Generator().manual_seed(1)).eval()
+    gap = (noisy(x) - ref).abs().max()
+    assert 0 < gap < 0.5 * ref.abs().max()  # symmetry broken, function nearly kept
+
+
+def test_widen_copies_get_different_gradients_only_with_noise():
+    from synthzoo.zoo.unet import widen
+
+    torch.manual_seed(0)
+    net = UNet(dims=2, levels=2, features=2, out_channels=2)
+    x, y = torch.randn(2, 1, 8, 8), torch.randint(0, 2, (2, 8, 8))
+    for noise, differ in ((0.0, False), (0.1, True)):
+        wide = widen(net, 4, noise=noise, generator=torch.Generator().manual_seed(0))
+        torch.nn.functional.cross_entropy(wide(x), y).backward()
+        g = wide.down[0][0].weight.grad  # output channels 2, 3 copy 0, 1
+        assert torch.allclose(g[:2], g[2:], atol=1e-7) != differ
+
+
+def test_widen_refuses_narrowing_and_group_norm():
+    from synthzoo.zoo.unet import widen
+
+    with pytest.raises(ValueError, match="narrower than the model's 8"):
+        widen(UNet(dims=2, levels=2, features=8), 4)
+    with pytest.raises(ValueError, match="group norm mixes channels"):
+        widen(UNet(dims=2, levels=2, features=8, norm="group"), 16)

@@ -106,3 +106,91 @@ class UNet(nn.Module):
         for k in reversed(range(self.levels - 1)):
             x = self.dec[k](torch.cat([self.up[k](x), skips.pop()], 1))
         return self.head(x)
+
+
+@torch.no_grad()
+def widen(model: UNet, features: int, *, noise: float = 0.0, generator: torch.Generator | None = None) -> UNet:
+    """A wider copy of ``model`` that computes the same function (Net2WiderNet, Chen et al.,
+    ICLR 2016): level ``k`` gets ``features * multiplier**k`` channels; channel ``j`` past the
+    old width copies old channel ``j mod old width`` (its convolution and normalisation), and every
+    layer reading copied channels splits their input weights among the copies.
+
+    Copies of a channel receive equal gradients, so they would stay equal: ``noise`` (> 0) adds
+    Gaussian noise of that size, relative to each weight tensor's standard deviation, to the
+    split input weights of the new copies, which breaks the symmetry at a small change of the
+    output.  Needs a norm that is per channel (instance, batch or none: group norm mixes the
+    channels of a group)."""
+    kw = dict(model.kwargs)
+    old = kw["features"]
+    if features < old:
+        raise ValueError(f"widen: features {features} is narrower than the model's {old}")
+    if kw["norm"] == "group":
+        raise ValueError("widen: group norm mixes channels; widening would change the function")
+    m, levels = kw["multiplier"], kw["levels"]
+    new = UNet(**{**kw, "features": features})
+    maps = [torch.arange(features * m**k) % (old * m**k) for k in range(levels)]
+    counts = [torch.bincount(g, minlength=old * m**k).float() for k, g in enumerate(maps)]
+
+    def split(g: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Input index map and weight scale of a layer reading channels mapped by ``g``."""
+        return g, 1.0 / n[g]
+
+    def copy_block(src: _Block, dst: _Block, g_in: torch.Tensor, s_in: torch.Tensor, g_out: torch.Tensor) -> None:
+        convs = [m_ for m_ in src if isinstance(m_, (nn.Conv2d, nn.Conv3d))]
+        dconvs = [m_ for m_ in dst if isinstance(m_, (nn.Conv2d, nn.Conv3d))]
+        norms = [m_ for m_ in src if not isinstance(m_, (nn.Conv2d, nn.Conv3d)) and list(m_.parameters())]
+        dnorms = [m_ for m_ in dst if not isinstance(m_, (nn.Conv2d, nn.Conv3d)) and list(m_.parameters())]
+        gi, si = g_in, s_in
+        for i, (c, d) in enumerate(zip(convs, dconvs)):
+            w = c.weight[g_out][:, gi] * si.view(1, -1, *([1] * (c.weight.dim() - 2)))
+            d.weight.copy_(_jitter(w, gi, noise, generator))
+            if c.bias is not None:
+                d.bias.copy_(c.bias[g_out])
+            if i < len(norms):
+                for p_src, p_dst in zip(norms[i].parameters(), dnorms[i].parameters()):
+                    p_dst.copy_(p_src[g_out])
+                for name, b in norms[i].named_buffers():
+                    if b.dim() == 1:
+                        getattr(dnorms[i], name).copy_(b[g_out])
+            gi, si = g_out, 1.0 / counts_of(g_out)[g_out]
+
+    def counts_of(g: torch.Tensor) -> torch.Tensor:
+        return torch.bincount(g, minlength=int(g.max()) + 1).float()
+
+    ident = torch.arange(kw["in_channels"])
+    for k in range(levels):
+        g_in, s_in = (ident, torch.ones(len(ident))) if k == 0 else split(maps[k - 1], counts[k - 1])
+        copy_block(model.down[k], new.down[k], g_in, s_in, maps[k])
+    for k in range(levels - 1):
+        u, du = model.up[k], new.up[k]  # ConvTranspose weight: (in, out, *kernel)
+        gi, si = split(maps[k + 1], counts[k + 1])
+        w = u.weight[gi][:, maps[k]] * si.view(-1, *([1] * (u.weight.dim() - 1)))
+        du.weight.copy_(_jitter(w.transpose(0, 1), gi, noise, generator).transpose(0, 1))
+        du.bias.copy_(u.bias[maps[k]])
+        c_old = old * m**k
+        g2 = torch.cat([maps[k], maps[k] + c_old])  # cat([up(x), skip])
+        s2 = torch.cat([1.0 / counts[k][maps[k]]] * 2)
+        copy_block(model.dec[k], new.dec[k], g2, s2, maps[k])
+    gi, si = split(maps[0], counts[0])
+    w = model.head.weight[:, gi] * si.view(1, -1, *([1] * (model.head.weight.dim() - 2)))
+    new.head.weight.copy_(_jitter(w, gi, noise, generator))
+    new.head.bias.copy_(model.head.bias)
+    return new
+
+
+def _jitter(w: torch.Tensor, g_in: torch.Tensor, noise: float, generator: torch.Generator | None) -> torch.Tensor:
+    """``w (out, in, ...)`` with relative Gaussian noise added to the input columns of copied
+    channels (every occurrence of an input index after its first)."""
+    if noise <= 0:
+        return w
+    seen: set[int] = set()
+    dup = torch.zeros(len(g_in), dtype=torch.bool)
+    for j, i in enumerate(g_in.tolist()):
+        dup[j] = i in seen
+        seen.add(i)
+    if not dup.any():
+        return w
+    w = w.clone()
+    eps = torch.randn(w[:, dup].shape, generator=generator) * noise * float(w.std())
+    w[:, dup] += eps
+    return w
