@@ -56,6 +56,8 @@ MCT5="${MCT2/--seed 1/--seed 4}"
 MCT6="${MCT2/--seed 1/--seed 5}"
 MCT6="${MCT6/--steps 4000/--steps 3000}"
 MCT7="${MCT6/--seed 5/--seed 6}"
+MCT8="${MCT6/--seed 5/--seed 8}"
+MCT8="${MCT8/--features 16/--features 32}"
 PET8="${HEAD5/--seed 7/--seed 10}"
 PET6="${HEAD5/--seed 7/--seed 8}"
 PET7="${HEAD5/--seed 7/--seed 9}"
@@ -218,6 +220,14 @@ declare -A RECIPE=(
   # 0.8514 / 0.9526
   [micro-ct-pores-unet-2d.stage7]="${MCT7} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"field_sigma\": [0.5, 6.0], \"stationary_noise\": [0.0, 0.1]}' --init-weights runs/micro-ct-pores-unet-2d-stage4.safetensors --init-sha256 9d8838ee92d422c59498101f27e451ad07f244b66f964885dc49db5c34b2fe45 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks down to the voxel size with random attenuation, noise and artifacts (stage 7)'"
   [micro-ct-pores-unet-2d-fixed.stage7]="${MCT7} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"field_sigma\": [0.5, 6.0], \"contrast\": \"fixed\", \"stationary_noise\": 0.03}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors --init-sha256 2fb7a91ee9efa0909cfeeee6f94b2c0abd4940506157738de67bed492a37a7b3 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 7)'"
+  # micro-CT stage 8: the stage-4 recipe on a network twice as wide (32 features at the first
+  # level, 1.93 M parameters instead of 0.48 M), widened from the stage-4 weights bundled at
+  # 7c53221 without changing its function (scripts/widen_weights.py, Net2WiderNet, noise 0.01,
+  # seed 1; WIDEN below), 3000 more steps each (lr 1e-3, seed 8): stages 5-7 showed that more
+  # steps, another loss or finer pores do not move the 16-feature network, which misses the
+  # one- and two-voxel pores of the test cores
+  [micro-ct-pores-unet-2d.stage8]="${MCT8} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1]}' --init-weights runs/micro-ct-pores-unet-2d-w32.safetensors --init-sha256 0b0cc57374e3d5d363600e99e26114cff1bccc2e525d684d1c3f31a90a9a7950 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise and artifacts (stage 8, widened to 32 features)'"
+  [micro-ct-pores-unet-2d-fixed.stage8]="${MCT8} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03}' --init-weights runs/micro-ct-pores-unet-2d-fixed-w32.safetensors --init-sha256 eb05c293a0788aa5fb8b2cf33dc142f7a913eb89fbe191702f770d9420a180c8 --description 'Narrow baseline: the same network, widening, steps and structures trained on one fixed scanner (stage 8, widened to 32 features)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
   # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
   # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
@@ -301,9 +311,24 @@ declare -A INIT=(
   [pet-tissue-unet-2d.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage2.safetensors"
   [pet-tissue-unet-2d-fdg.stage3]="4fd218c:src/synthzoo/zoo/weights/pet-tissue-unet-2d-fdg.safetensors runs/pet-tissue-unet-2d-fdg-stage2.safetensors"
 )
+# a widened stage starts from committed weights made wider (scripts/widen_weights.py): COMMIT FEATURES SEED OUT
+declare -A WIDEN=(
+  [micro-ct-pores-unet-2d.stage8]="7c53221 32 1 runs/micro-ct-pores-unet-2d-w32.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage8]="7c53221 32 1 runs/micro-ct-pores-unet-2d-fixed-w32.safetensors"
+)
 [ -n "${DRY:-}" ] && { echo "python -m synthzoo train ${RECIPE[$NAME]}"; exit 0; }
 if [ -n "${INIT[$NAME]:-}" ]; then
   read -r src dst <<< "${INIT[$NAME]}"
   if [ ! -f "$dst" ]; then mkdir -p "$(dirname "$dst")"; git show "$src" > "$dst.partial" && mv "$dst.partial" "$dst"; fi
+fi
+if [ -n "${WIDEN[$NAME]:-}" ]; then
+  read -r commit features seed dst <<< "${WIDEN[$NAME]}"
+  if [ ! -f "$dst" ]; then
+    base=${NAME%%.stage*}; tmp=$(mktemp -d)
+    git show "$commit:src/synthzoo/zoo/weights/$base.json" > "$tmp/$base.json"
+    git show "$commit:src/synthzoo/zoo/weights/$base.safetensors" > "$tmp/$base.safetensors"
+    python scripts/widen_weights.py "$base" --bundle "$tmp" --features "$features" --seed "$seed" --out "$dst"
+    rm -rf "$tmp"
+  fi
 fi
 eval "python -m synthzoo train ${RECIPE[$NAME]} --name ${NAME%%.stage*} --device cpu --threads $THREADS --no-progress --out $OUT"
