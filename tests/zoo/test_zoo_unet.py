@@ -87,3 +87,39 @@ def test_widen_refuses_narrowing_and_group_norm():
         widen(UNet(dims=2, levels=2, features=8), 4)
     with pytest.raises(ValueError, match="group norm mixes channels"):
         widen(UNet(dims=2, levels=2, features=8, norm="group"), 16)
+
+
+def test_widen_weights_script_writes_a_wider_card_network_and_never_overwrites(tmp_path, capsys):
+    """scripts/widen_weights.py: a card's weights in, the wider network's weights out (same
+    function at noise 0), its sha256 printed; an existing --out is refused and left as it was."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import load_file, save_file
+
+    from synthzoo._fetch import sha256_file
+
+    spec = importlib.util.spec_from_file_location(
+        "widen_weights", Path(__file__).resolve().parents[2] / "scripts" / "widen_weights.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    torch.manual_seed(0)
+    kw = dict(dims=2, in_channels=1, out_channels=3, levels=3, features=4, norm="instance")
+    net = UNet(**kw).eval()
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp_path / "m.safetensors"))
+    (tmp_path / "m.json").write_text(json.dumps({"arch_kwargs": net.kwargs, "weights_file": "m.safetensors",
+                                                 "dims": 2, "in_channels": 1, "patch_size": [16, 16]}))
+    out = tmp_path / "wide" / "m-w6.safetensors"
+    assert mod.main(["m", "--bundle", str(tmp_path), "--features", "6", "--noise", "0", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sha256"] == sha256_file(out) and report["features"] == [4, 6]
+    assert report["max_logit_change"] < 1e-4
+    wide = UNet(**{**net.kwargs, "features": 6}).eval()
+    wide.load_state_dict(load_file(str(out)), strict=True)
+    x = torch.randn(1, 1, 16, 16)
+    assert torch.allclose(wide(x), net(x), atol=1e-4)
+    before = out.read_bytes()
+    assert mod.main(["m", "--bundle", str(tmp_path), "--features", "8", "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err and out.read_bytes() == before
+    assert mod.main(["nope", "--bundle", str(tmp_path), "--features", "8", "--out", str(tmp_path / "x")]) == 2
