@@ -56,6 +56,8 @@ MCT5="${MCT2/--seed 1/--seed 4}"
 MCT6="${MCT2/--seed 1/--seed 5}"
 MCT6="${MCT6/--steps 4000/--steps 3000}"
 MCT7="${MCT6/--seed 5/--seed 6}"
+STAGE12="${STAGE4/--seed 2/--seed 11}"
+STAGE12="${STAGE12/--features 16/--features 24}"
 MCT8="${MCT6/--seed 5/--seed 8}"
 MCT8="${MCT8/--features 16/--features 32}"
 PET8="${HEAD5/--seed 7/--seed 10}"
@@ -119,8 +121,8 @@ declare -A RECIPE=(
   # changing its function (scripts/widen_weights.py, noise 0.01, seed 1; WIDEN below), 2000 more
   # steps each (seed 11): the 16-feature network reaches only 0.70 mean Dice on its own
   # synthetic validation images after 33000 steps, so it underfits
-  [neuro-mri-tissue-unet-2d.stage12]="${STAGE4/--seed 2/--seed 11} --features 24 --steps 2000 --mix pet=0.15 --mix ct=0.1 --generator-kwargs '{${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}}' --init-weights runs/neuro-mri-tissue-unet-2d-w24.safetensors --init-sha256 660f1a61324f6e4fdec5ff6b56434dfa589b532a56615178318701948493838e --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 12 (widened to 24 features) with random MRI contrasts and randomized PET and CT images'"
-  [neuro-mri-tissue-unet-2d-t1w.stage12]="${STAGE4/--seed 2/--seed 11} --features 24 --steps 2000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-w24.safetensors --init-sha256 e927c0db48e6e09a29eceb4a79ce3868987790514bfe56eb917d6a3336ee930b --description 'Narrow baseline: the same network, widening, steps and anatomy trained on one fixed T1-weighted contrast (stage 12, widened to 24 features)'"
+  [neuro-mri-tissue-unet-2d.stage12]="${STAGE12} --steps 2000 --mix pet=0.15 --mix ct=0.1 --generator-kwargs '{${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}}' --init-weights runs/neuro-mri-tissue-unet-2d-w24.safetensors --init-sha256 660f1a61324f6e4fdec5ff6b56434dfa589b532a56615178318701948493838e --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 12 (widened to 24 features) with random MRI contrasts and randomized PET and CT images'"
+  [neuro-mri-tissue-unet-2d-t1w.stage12]="${STAGE12} --steps 2000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-w24.safetensors --init-sha256 e927c0db48e6e09a29eceb4a79ce3868987790514bfe56eb917d6a3336ee930b --description 'Narrow baseline: the same network, widening, steps and anatomy trained on one fixed T1-weighted contrast (stage 12, widened to 24 features)'"
   # PET stage 5: the stage-4 recipe, 2000 more steps each (seed 7) from the weights bundled at cb7c9a7
   [pet-tissue-unet-2d.stage5]="${HEAD5/neuro-mri/pet} --generator-kwargs '{\"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-stage4.safetensors --init-sha256 8457f36e43c26f8ff6b4df50eb3381775faf425a27a8927dc39bb4bda2967c28 --description 'Brain tissue (CSF, GM, WM) in brain PET of any tracer or scanner; 2D axial slices at 1.5 mm; synthseg-20 subjects 01-15 with random uptake, PSF, voxel size and counts, whole-head slices (after MRI T1w stage 1; stage 5)'"
   [pet-tissue-unet-2d-fdg.stage5]="${HEAD5/neuro-mri/pet} --baseline --generator-kwargs '{\"contrast\": \"fixed\", \"p_head_slice\": 0.3}' --init-weights runs/pet-tissue-unet-2d-fdg-stage4.safetensors --init-sha256 6c853698853fbbd1dbc17f9f98f1f9ac9a7b22b90092585d1fec756761d57f99 --description 'Narrow baseline: the same network, stages, steps and anatomy trained on one fixed FDG scan (GM = 4 x WM, 5 mm PSF, 2 mm voxels; stage 5)'"
