@@ -183,3 +183,62 @@ def test_predict_nifti_slices_axially_in_any_storage_order(tiny, tmp_path):
     # rotation-invariant): the check above can fail
     other = predict_array(model, tiny, np.ascontiguousarray(data_lia), spacing=(1.0, 2.0, 1.0)).argmax(0)
     assert not np.array_equal(no.apply_orientation(other, no.ornt_transform(lia, no.axcodes2ornt("RAS"))), ref)
+
+
+def _flip_card(tiny, **spatial):
+    """The tiny card with a training generator that flips along ``flip_axis``."""
+    import dataclasses
+
+    step = {"step": "RandomSpatial", "flip": 0.5, "flip_axis": 0, "flip_lut": None, **spatial}
+    return dataclasses.replace(tiny, generator={"target_lut": [0, 1, 2], "steps": [step]})
+
+
+def test_flip_averaged_is_the_mean_of_the_mirrored_predictions():
+    from synthzoo.zoo.inference import FlipAveraged
+    from synthzoo.zoo.unet import UNet
+
+    torch.manual_seed(0)
+    net = UNet(dims=2, levels=2, features=4, out_channels=3).eval()
+    x = torch.randn(2, 1, 16, 24)
+    with torch.no_grad():
+        p, p0, p1 = (net(v).softmax(1) for v in (x, x.flip(2), x.flip(3)))
+        got = FlipAveraged(net, (0,))(x).softmax(1)
+        torch.testing.assert_close(got, (p + p0.flip(2)) / 2, atol=1e-5, rtol=0)
+        assert (got - p).abs().max() > 1e-3  # a random network is not mirror-symmetric
+        both = FlipAveraged(net, (0, 1))(x).softmax(1)
+        p01 = net(x.flip((2, 3))).softmax(1).flip((2, 3))
+        torch.testing.assert_close(both, (p + p0.flip(2) + p1.flip(3) + p01) / 4, atol=1e-5, rtol=0)
+        swapped = FlipAveraged(net, (0,), perm=[0, 2, 1])(x).softmax(1)
+        torch.testing.assert_close(swapped, (p + p0.flip(2)[:, [0, 2, 1]]) / 2, atol=1e-5, rtol=0)
+    assert FlipAveraged(net, (0,)).divisor() == net.divisor()
+
+
+def test_tta_axes_are_the_axes_the_generator_flipped(tiny):
+    from synthzoo.zoo.models import get_card
+    from synthzoo.zoo.predict import tta_axes
+
+    assert tta_axes(tiny) == ((), None)  # no generator config: no mirroring
+    assert tta_axes(_flip_card(tiny)) == ((0,), None)
+    assert tta_axes(_flip_card(tiny, flip_axis=1)) == ((1,), None)
+    assert tta_axes(_flip_card(tiny, flip=0.0)) == ((), None)
+    # generation labels 1 and 2 swap on a flip (left/right): so do targets 1 and 2
+    assert tta_axes(_flip_card(tiny, flip_lut=[0, 2, 1])) == ((0,), [0, 2, 1])
+    card = _flip_card(tiny, flip_lut=[0, 2, 1, 3])
+    card.generator["target_lut"] = [0, 1, 2, 2]  # target 2 -> 1 (label 2) and 2 -> 2 (label 3): no swap
+    assert tta_axes(card) == ((), None)
+    # the bundled models: the neuro networks mirror left-right (axis 0), ultrasound laterally
+    assert tta_axes(get_card("neuro-mri-tissue-unet-2d")) == ((0,), None)
+    assert tta_axes(get_card("ultrasound-lesions-unet-2d")) == ((1,), None)
+
+
+def test_predict_array_averages_the_image_and_its_mirror(tiny):
+    model = create_model("tiny-test-2d", pretrained=True)
+    card = _flip_card(tiny)
+    img = _phantom((32, 48)).astype(np.float32)
+    img[:10, :20] += 60  # not mirror-symmetric
+    once = predict_array(model, card, img, tta=False)
+    mirror = predict_array(model, card, img[::-1].copy(), tta=False)[:, ::-1]
+    both = predict_array(model, card, img)
+    np.testing.assert_allclose(both, (once + mirror) / 2, atol=1e-5)
+    assert np.abs(both - once).max() > 1e-3
+    np.testing.assert_array_equal(predict_array(model, tiny, img), predict_array(model, tiny, img, tta=False))

@@ -96,6 +96,39 @@ def logits(model: torch.nn.Module, x: torch.Tensor, precision: str = "float32") 
     return y.float()
 
 
+class FlipAveraged(torch.nn.Module):
+    """``model`` with mirror test-time augmentation: its output is the log of the class
+    probabilities averaged over the input as it is and mirrored along every subset of
+    ``axes`` (spatial axes, 0 = the first), each mirrored prediction mirrored back first --
+    SynthSeg's left-right flip at inference (Billot et al., Medical Image Analysis 2023) and
+    nnU-Net's mirroring (Isensee et al., Nature Methods 2021).  ``perm`` (optional): the class a
+    mirrored structure shows as (e.g. left <-> right labels), so ``prob[:, perm]`` of a mirrored
+    prediction is the unmirrored one's.  A softmax of the output gives the averaged
+    probabilities; the network runs once per subset (``2 ** len(axes)`` times)."""
+
+    def __init__(self, model: torch.nn.Module, axes: Sequence[int], perm: Sequence[int] | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.axes = tuple(int(a) for a in axes)
+        self.perm = None if perm is None else list(perm)
+
+    def divisor(self) -> int:
+        return getattr(self.model, "divisor", lambda: 1)()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dims = [tuple(2 + a for a in c) for k in range(len(self.axes) + 1)
+                for c in itertools.combinations(self.axes, k)]
+        total = 0.0
+        for d in dims:
+            prob = self.model(x.flip(d) if d else x).float().softmax(1)
+            if d:
+                prob = prob.flip(d)
+                if self.perm is not None:
+                    prob = prob[:, self.perm]
+            total = total + prob
+        return (total / len(dims)).clamp_min(1e-12).log()
+
+
 def gaussian_importance(patch: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
     """Separable Gaussian weight map ``(*patch)`` with sigma = patch / 8, max 1."""
     w = torch.ones((), device=device)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from synthzoo.zoo.card import WeightCard
-from synthzoo.zoo.inference import (OVERLAP, Progress, gaussian_importance,  # noqa: F401 - re-exported
+from synthzoo.zoo.inference import (OVERLAP, FlipAveraged, Progress, gaussian_importance,  # noqa: F401 - re-exported
                                      logits, plan, resolve_precision, sliding_window)
 
 
@@ -38,8 +38,42 @@ def normalise(image: np.ndarray, how: str) -> np.ndarray:
 #: Version of the inference procedure (normalisation, resampling, windows); part of a zoo
 #: model's identity in the benchmark, so records of an older procedure are never reused.
 #: 2: images finer than the model's spacing are low-pass filtered before sampling down, and
-#: normalised after resampling.
-INFERENCE_VERSION = 2
+#: normalised after resampling.  3: mirror test-time augmentation along the axes the model's
+#: generator flipped in training (:func:`tta_axes`).
+INFERENCE_VERSION = 3
+
+
+def tta_axes(card: WeightCard) -> tuple[tuple[int, ...], list[int] | None]:
+    """The spatial axes a model is mirrored along at inference, and the class permutation of a
+    mirror (``None``: none): the axes its training generator flipped at random
+    (``RandomSpatial`` with ``flip`` > 0 along ``flip_axis``), which the network was trained to
+    be equivariant to -- the left-right axis of the neuro models, one in-plane axis of the
+    micro-CT and ultrasound models.  A generator that swaps labels when it flips (``flip_lut``)
+    gives the swap of the targets; a swap that does not map targets to targets (a generation
+    label pair of different targets) gives no axes.  A card without a generator config: none."""
+    steps = (card.generator or {}).get("steps", []) if isinstance(card.generator, dict) else []
+    axes: list[int] = []
+    perm: list[int] | None = None
+    lut = (card.generator or {}).get("target_lut")
+    for st in steps:
+        if st.get("step") != "RandomSpatial" or not float(st.get("flip") or 0) > 0:
+            continue
+        axis = int(st.get("flip_axis", 0))
+        if not 0 <= axis < card.dims:
+            return (), None
+        axes.append(axis)
+        if st.get("flip_lut") is not None:
+            flut = [int(v) for v in st["flip_lut"]]
+            tl = [int(v) for v in lut] if lut is not None else list(range(len(flut)))
+            mapping: dict[int, int] = {}
+            for g, h in enumerate(flut):
+                if g < len(tl) and h < len(tl):
+                    if mapping.setdefault(tl[g], tl[h]) != tl[h]:
+                        return (), None
+            perm = [mapping.get(t, t) for t in range(card.n_classes)]
+            if sorted(perm) != list(range(card.n_classes)):
+                return (), None
+    return tuple(sorted(set(axes))), perm
 
 
 def _resize(x: torch.Tensor, size: Sequence[int], *, antialias: bool = False) -> torch.Tensor:
@@ -90,7 +124,8 @@ SLICE_BATCH = 8  # slices of a volume segmented together by a 2D model
 def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *,
                   spacing: Sequence[float] | None = None, device: str = "cpu",
                   overlap: float = OVERLAP, mode: str = "auto",
-                  progress: Progress | None = None, precision: str = "auto") -> np.ndarray:
+                  progress: Progress | None = None, precision: str = "auto",
+                  tta: bool = True) -> np.ndarray:
     """Probabilities ``float32 (K, *image.shape)`` for a 2D or 3D ``image``.
 
     ``spacing`` (mm per axis) is the image's voxel size; ``None`` assumes the card's spacing
@@ -103,7 +138,9 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     ``SLICE_BATCH`` slices at a time.  ``progress(done, total)`` is called as windows (sliding)
     or slices (whole) are done.  ``precision``: what the network runs in
     (:func:`~synthzoo.zoo.inference.resolve_precision`; ``auto``: bfloat16 where the device
-    computes it natively, else float32); the probabilities are float32 either way."""
+    computes it natively, else float32); the probabilities are float32 either way.  ``tta``:
+    average the network's probabilities over the image and its mirrors along :func:`tta_axes`
+    (:class:`~synthzoo.zoo.inference.FlipAveraged`; the network runs twice per mirrored axis)."""
     if mode not in ("auto", "sliding", "whole"):
         raise ValueError(f"mode {mode!r}: valid: auto, sliding, whole")
     if image.ndim not in (2, 3):
@@ -113,6 +150,9 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     dev = torch.device(device)
     precision = resolve_precision(precision, dev)
     model = model.to(dev).eval()
+    axes, perm = tta_axes(card) if tta else ((), None)
+    if axes:
+        model = FlipAveraged(model, axes, perm)
     sp = tuple(float(s) for s in spacing) if spacing is not None else (card.spacing,) * image.ndim
     if len(sp) != image.ndim or not all(math.isfinite(s) and s > 0 for s in sp):
         raise ValueError(f"spacing {sp}: needs {image.ndim} finite entries > 0")
@@ -270,7 +310,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  overlap: float = OVERLAP, offline: bool = False,
                  spacing: float | None = None, overwrite: bool = False,
                  progress: Progress | None = None, instances: bool = False,
-                 precision: str = "auto") -> list[Path]:
+                 precision: str = "auto", tta: bool = True) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.  With ``instances``,
     ``output`` holds object ids instead (0 background, 1..N; touching objects apart when the
@@ -286,7 +326,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
     previous output, existing outputs replaced only with ``overwrite``); both outputs are
     written to temporary names and renamed together once both are complete.
-    ``progress(done, total)`` follows the inference (see :func:`predict_array`)."""
+    ``progress(done, total)`` follows the inference and ``tta`` is its mirror averaging (see
+    :func:`predict_array`)."""
     from synthzoo._limits import positive_finite
     from synthzoo._outputs import check_outputs, write_outputs
     from synthzoo.zoo.imageio import (ImageFileError, check_writable, detect_format, output_target,
@@ -332,7 +373,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     check_spacing(card, data.shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
     prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap,
-                         progress=progress, precision=precision)
+                         progress=progress, precision=precision, tta=tta)
     if data is not img.data:  # reoriented: back to the input's voxel order
         prob = np.stack([back(p) for p in prob])
     labels = instances_from_probabilities(prob, card.label_names) if instances else prob.argmax(0)
