@@ -51,11 +51,11 @@ def tta_axes(card: WeightCard) -> tuple[tuple[int, ...], list[int] | None]:
     micro-CT and ultrasound models.  A generator that swaps labels when it flips (``flip_lut``)
     gives the swap of the targets; a swap that does not map targets to targets (a generation
     label pair of different targets) gives no axes.  A card without a generator config: none."""
-    steps = (card.generator or {}).get("steps", []) if isinstance(card.generator, dict) else []
+    gen = card.generator if isinstance(card.generator, dict) else {}
+    lut = gen.get("target_lut")
     axes: list[int] = []
     perm: list[int] | None = None
-    lut = (card.generator or {}).get("target_lut")
-    for st in steps:
+    for st in gen.get("steps", []):
         if st.get("step") != "RandomSpatial" or not float(st.get("flip") or 0) > 0:
             continue
         axis = int(st.get("flip_axis", 0))
@@ -140,7 +140,7 @@ def predict_array(model: torch.nn.Module, card: WeightCard, image: np.ndarray, *
     (:func:`~synthzoo.zoo.inference.resolve_precision`; ``auto``: bfloat16 where the device
     computes it natively, else float32); the probabilities are float32 either way.  ``tta``:
     average the network's probabilities over the image and its mirrors along :func:`tta_axes`
-    (:class:`~synthzoo.zoo.inference.FlipAveraged`; the network runs twice per mirrored axis)."""
+    (:class:`~synthzoo.zoo.inference.FlipAveraged`; the network runs ``2 ** len(axes)`` times)."""
     if mode not in ("auto", "sliding", "whole"):
         raise ValueError(f"mode {mode!r}: valid: auto, sliding, whole")
     if image.ndim not in (2, 3):
