@@ -60,6 +60,7 @@ STAGE12="${STAGE4/--seed 2/--seed 11}"
 STAGE12="${STAGE12/--features 16/--features 24}"
 MCT8="${MCT6/--seed 5/--seed 8}"
 MCT8="${MCT8/--features 16/--features 32}"
+MCT9="${MCT6/--seed 5/--seed 9}"
 PET8="${HEAD5/--seed 7/--seed 10}"
 PET6="${HEAD5/--seed 7/--seed 8}"
 PET7="${HEAD5/--seed 7/--seed 9}"
@@ -246,6 +247,12 @@ declare -A RECIPE=(
   # so capacity is not what keeps the 80 kV pores (0.826 vs multi-Otsu 0.858) under-segmented
   [micro-ct-pores-unet-2d.stage8]="${MCT8} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1]}' --init-weights runs/micro-ct-pores-unet-2d-w32.safetensors --init-sha256 0b0cc57374e3d5d363600e99e26114cff1bccc2e525d684d1c3f31a90a9a7950 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise and artifacts (stage 8, widened to 32 features)'"
   [micro-ct-pores-unet-2d-fixed.stage8]="${MCT8} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03}' --init-weights runs/micro-ct-pores-unet-2d-fixed-w32.safetensors --init-sha256 eb05c293a0788aa5fb8b2cf33dc142f7a913eb89fbe191702f770d9420a180c8 --description 'Narrow baseline: the same network, widening, steps and structures trained on one fixed scanner (stage 8, widened to 32 features)'"
+  # stage 9: the stage-4 twins (bundled at e3d7834), 3000 more steps each (lr 1e-3, seed 9) with
+  # filtered back-projection noise (recon_noise: white noise shaped to the ramp-times-Hann power
+  # spectrum, a mottle a few voxels across like the finest pores; random std 0-0.15 and window
+  # cut-off for the randomized twin, one fixed level and a Hann window for the narrow one)
+  [micro-ct-pores-unet-2d.stage9]="${MCT9} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1], \"recon_noise\": [0.0, 0.15]}' --init-weights runs/micro-ct-pores-unet-2d-stage4.safetensors --init-sha256 9d8838ee92d422c59498101f27e451ad07f244b66f964885dc49db5c34b2fe45 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise (photon, stationary and filtered back-projection) and artifacts (stage 9)'"
+  [micro-ct-pores-unet-2d-fixed.stage9]="${MCT9} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03, \"recon_noise\": 0.05, \"recon_noise_cutoff\": 1.0}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors --init-sha256 2fb7a91ee9efa0909cfeeee6f94b2c0abd4940506157738de67bed492a37a7b3 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 9)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
   # stage 4 of the other whole-head pairs, from the weights bundled at 208b52b, both twins alike:
   # brain extraction 1500 more steps (3500 in all), CT 1000 (2800), PET 1000 (4800)
@@ -299,6 +306,8 @@ declare -A INIT=(
   [micro-ct-pores-unet-2d.stage6-ce01]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage6-ce01]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [micro-ct-pores-unet-2d.stage7]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
+  [micro-ct-pores-unet-2d.stage9]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage9]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage7]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [neuro-mri-brain-unet-2d.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d.safetensors runs/neuro-mri-brain-unet-2d-stage2.safetensors"
   [neuro-mri-brain-unet-2d-t1w.stage3]="5ea1a52:src/synthzoo/zoo/weights/neuro-mri-brain-unet-2d-t1w.safetensors runs/neuro-mri-brain-unet-2d-t1w-stage2.safetensors"

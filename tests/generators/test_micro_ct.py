@@ -8,7 +8,7 @@ from synthzoo.generators import create
 from synthzoo.generators.engine.base import Geometry, State
 from synthzoo.generators.domains.micro_ct import (FIBRE, GRAIN, INCLUSION, MATRIX, PORE, STRUCTURES, PhotonNoise,
                                                   cylinder_mask, fibres, field, granular, porous, voronoi)
-from synthzoo.generators.physics.tomography import RingArtifact
+from synthzoo.generators.physics.tomography import ReconNoise, RingArtifact
 
 OFF = dict(texture=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, blur=0.0, cupping=0.0,
            p_streaks=0.0, i0=1e12, p_rings=0.0, recon_blur=0.0)
@@ -197,3 +197,49 @@ def test_stationary_noise_makes_pores_as_noisy_as_the_solid():
     p = gen.sample_params(gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(0)),
                           generator=torch.Generator().manual_seed(0))
     assert torch.allclose(p[k]["std"], torch.tensor([0.03, 0.03]))
+
+
+def _radial_power(planes: torch.Tensor) -> list[float]:
+    """Mean power of ``(N, n, n)`` planes in five rings of 0.1 cycles per voxel."""
+    n = planes.shape[-1]
+    power = torch.fft.fft2(planes).abs().square().mean(0)
+    f = torch.fft.fftfreq(n)
+    r = torch.sqrt(f.view(-1, 1) ** 2 + f.view(1, -1) ** 2)
+    return [float(power[(r >= lo) & (r < lo + 0.1)].mean()) for lo in (0.0, 0.1, 0.2, 0.3, 0.4)]
+
+
+def test_recon_noise_has_the_ramp_times_window_spectrum():
+    g = torch.Generator().manual_seed(0)
+    blank = State(torch.zeros((6, 1, 64, 64), dtype=torch.long), torch.zeros((6, 1, 64, 64)), (1.0, 1.0))
+    hann = ReconNoise(std=0.1, cutoff=1.0)(blank, generator=g).image
+    assert abs(float(hann.std()) - 0.1) < 0.005
+    p = _radial_power(hann[:, 0])
+    # filtered back-projection noise: little power near zero frequency, a mid-frequency peak,
+    # and the Hann window takes away the highest frequencies
+    assert p[1] > 1.3 * p[0] and p[1] > 20 * p[4]
+    assert float(hann.mean((-2, -1)).abs().max()) < 1e-5  # the ramp has no zero frequency
+    ramp = ReconNoise(std=0.1, cutoff=4.0)(blank, generator=g).image
+    q = _radial_power(ramp[:, 0])
+    assert q[4] > q[1] > q[0]  # the bare ramp rises to the Nyquist frequency
+    # 3D: every plane across the rotation axis (the last) has the same in-plane spectrum,
+    # independent of its neighbours
+    vol = State(torch.zeros((2, 1, 64, 64, 6), dtype=torch.long), torch.zeros((2, 1, 64, 64, 6)), (1.0,) * 3)
+    v = ReconNoise(std=0.1, cutoff=1.0)(vol, generator=g).image
+    p3 = _radial_power(v[:, 0].movedim(-1, 1).reshape(-1, 64, 64))
+    assert p3[1] > 1.3 * p3[0] and p3[1] > 20 * p3[4]
+    assert abs(float(torch.corrcoef(torch.stack([v[0, 0, ..., 0].flatten(), v[0, 0, ..., 1].flatten()]))[0, 1])) < 0.1
+    none = ReconNoise(std=0.1, prob=0.0)(blank, generator=g).image
+    assert float(none.abs().max()) == 0.0
+    with pytest.raises(ValueError, match="prob"):
+        ReconNoise(prob=1.5)
+
+
+def test_recon_noise_is_drawn_only_where_the_recipe_asks_for_it():
+    steps = [type(s).__name__ for s in create("micro-ct").steps]
+    assert "ReconNoise" not in steps
+    gen = create("micro-ct", recon_noise=(0.0, 0.15), recon_noise_cutoff=1.0)
+    names = [type(s).__name__ for s in gen.steps]
+    assert names.index("ReconNoise") == names.index("Normalize") - 1
+    s = gen(gen.default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(1)),
+            generator=torch.Generator().manual_seed(2))
+    assert s.image.shape == (2, 1, 32, 32) and torch.isfinite(s.image).all()

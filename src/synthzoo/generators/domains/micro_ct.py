@@ -33,7 +33,11 @@ rings), domain-randomised:
    over the whole slice, so a reconstructed image is about as noisy in its pores as in its
    solid (Kak & Slaney, ch. 5), which the per-voxel photon noise alone never shows;
 6. ring artifacts about the rotation axis; reconstruction blur that correlates the noise;
-   min-max normalisation.
+   optionally (``recon_noise``, a std or range; default 0, none) the stationary noise of a
+   filtered back-projection, white noise shaped in each plane to the ramp-times-window power
+   spectrum (:class:`~synthzoo.generators.physics.tomography.ReconNoise`; ``recon_noise_cutoff``
+   the window's cut-off, 1 a Hann window): mottle a few voxels across, of the size of the
+   finest pores, which white or blurred noise never shows; min-max normalisation.
 
 Generation labels: 0 pore (or air), 1 grain, 2 matrix, 3 fibre, 4 inclusion (dense phase).
 The target is every phase (``targets="phases"``) or pore / solid / inclusion
@@ -57,7 +61,7 @@ from synthzoo.generators.engine.base import Generator, Geometry, Params, State, 
 from synthzoo.generators.engine.intensity import Blur, GaussianMixture, Noise, Normalize, blur, smooth_field
 from synthzoo.generators.engine.samplers import LogUniform, SamplerLike, as_sampler
 from synthzoo.generators.engine.spatial import RandomSpatial
-from synthzoo.generators.physics.tomography import Cupping, RingArtifact, Streaks, plane_coords
+from synthzoo.generators.physics.tomography import Cupping, ReconNoise, RingArtifact, Streaks, plane_coords
 
 LABEL_NAMES = ("pore", "grain", "matrix", "fibre", "inclusion")
 PORE, GRAIN, MATRIX, FIBRE, INCLUSION = range(5)
@@ -343,6 +347,8 @@ class MicroCT(Generator):
         ring_amplitude: SamplerLike = (0.0, 0.15),
         p_rings: float = 0.7,
         recon_blur: SamplerLike = (0.0, 0.8),
+        recon_noise: SamplerLike = 0.0,
+        recon_noise_cutoff: SamplerLike = (0.5, 2.0),
         field_sigma: Sequence[float] = FIELD_SIGMA,
         contrast: str = "random",
     ) -> None:
@@ -378,6 +384,8 @@ class MicroCT(Generator):
             *([Noise(std=stationary_noise, kind="gaussian")] if stationary_noise != 0.0 else []),
             RingArtifact(amplitude=ring_amplitude, prob=p_rings),
             Blur(sigma=recon_blur),
+            # only when asked for, so that samples without it draw as before
+            *([ReconNoise(std=recon_noise, cutoff=recon_noise_cutoff)] if recon_noise != 0.0 else []),
             Normalize(),
         ]
         names, lut = TARGETS[targets]
