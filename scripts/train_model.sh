@@ -117,6 +117,13 @@ declare -A RECIPE=(
   # stage 11: the stage-10 recipe continued, 5000 more steps each from the weights committed at 3881f8f (seed 10)
   [neuro-mri-tissue-unet-2d.stage11]="${STAGE4/--seed 2/--seed 10} --steps 5000 --mix pet=0.15 --mix ct=0.1 --generator-kwargs '{${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}}' --init-weights runs/neuro-mri-tissue-unet-2d-stage10.safetensors --init-sha256 f8f68e1255bca4cb1acec736bc0e98b4eff8889777b4d32279fb603e06db8850 --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 11 with random MRI contrasts and randomized PET and CT images'"
   [neuro-mri-tissue-unet-2d-t1w.stage11]="${STAGE4/--seed 2/--seed 10} --steps 5000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage10.safetensors --init-sha256 c28383bd7e5049792443f21fd948b789b0a7e7d55b7c0d0f6929369d01667798 --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 11, whole-head slices)'"
+  # stage 13: the stage-11 recipe with partial volume (partial_volume: samples synthesized on
+  # the label maps' 1 mm grid and averaged onto the 1.5 mm output grid, the target the majority
+  # tissue per output voxel, as the test set and a scanner make them; before, the label maps were
+  # resampled to 1.5 mm by nearest neighbour, every voxel pure tissue), 3000 more steps each from
+  # the stage-11 weights (bundled at 22f350a), seed 12, lr 5e-4 poly; both twins alike
+  [neuro-mri-tissue-unet-2d.stage13]="${STAGE4/--seed 2/--seed 12} --steps 3000 --mix pet=0.15 --mix ct=0.1 --generator-kwargs '{${RAND_KW/\"separation\": 15.0/\"separation\": 0.0}, \"partial_volume\": true}' --init-weights runs/neuro-mri-tissue-unet-2d-stage11.safetensors --init-sha256 e6b57ece95787beb14ed8a548142c52636d6198a0300570246a2f5d6279dc5cb --task tissue-segmentation --description 'Brain tissue (CSF, GM, WM) of any MRI contrast, CT or PET; 2D axial slices at 1.5 mm; trained on synthseg-20 subjects 01-15 only, stage 13 with random MRI contrasts synthesized with partial volume and randomized PET and CT images'"
+  [neuro-mri-tissue-unet-2d-t1w.stage13]="${STAGE4/--seed 2/--seed 12} --steps 3000 --task tissue-segmentation --baseline --generator-kwargs '{\"contrast\": \"t1w\", \"p_head_slice\": 0.3, \"partial_volume\": true}' --init-weights runs/neuro-mri-tissue-unet-2d-t1w-stage11.safetensors --init-sha256 42a4032a28e6d0b637a609a9edfacc9dd71c7809983c197182d49574ab83b55c --description 'Narrow baseline: the same network, steps and anatomy trained on one fixed T1-weighted contrast (stage 13, whole-head slices, partial volume)'"
   # stage 12: the stage-11 recipe on a wider network (24 features at the first level, 4.37 M
   # parameters instead of 1.94 M), widened from the stage-11 weights bundled at 7c53221 without
   # changing its function (scripts/widen_weights.py, noise 0.01, seed 1; WIDEN below), 1500 more
@@ -321,6 +328,8 @@ declare -A INIT=(
   [neuro-mri-tissue-unet-2d-t1w.stage9]="8e3390e:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage6.safetensors"
   [neuro-mri-tissue-unet-2d.stage10]="d8f2ea1:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage9.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage10]="d8f2ea1:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage9.safetensors"
+  [neuro-mri-tissue-unet-2d.stage13]="22f350a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage11.safetensors"
+  [neuro-mri-tissue-unet-2d-t1w.stage13]="22f350a:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage11.safetensors"
   [neuro-mri-tissue-unet-2d.stage11]="3881f8f:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d.safetensors runs/neuro-mri-tissue-unet-2d-stage10.safetensors"
   [neuro-mri-tissue-unet-2d-t1w.stage11]="3881f8f:src/synthzoo/zoo/weights/neuro-mri-tissue-unet-2d-t1w.safetensors runs/neuro-mri-tissue-unet-2d-t1w-stage10.safetensors"
   [pet-tissue-unet-2d.stage5]="cb7c9a7:src/synthzoo/zoo/weights/pet-tissue-unet-2d.safetensors runs/pet-tissue-unet-2d-stage4.safetensors"

@@ -207,3 +207,37 @@ def test_stripped_samples_are_zero_outside_the_brain_and_sometimes_lose_the_oute
             create("neuro-mri", p_stripped=bad)
     with pytest.raises(ValueError, match="whole-head"):
         create("neuro-mri", anatomy="mni152-tissue", p_stripped=0.5)
+
+
+def test_partial_volume_synthesizes_on_the_anatomy_grid_and_averages_onto_the_output():
+    import torch.nn.functional as F
+
+    off = dict(rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0, stds=0.0, bias_std=0.0,
+               gamma_std=0.0, noise_std=0.0, iso_resolution=1.0, thick_resolution=1.0)
+    gen = create("neuro-mri", spacing=1.5, partial_volume=True, **off)
+    assert gen.synthesis_spacing == 1.0 and gen.config()["partial_volume"] is True
+    g = torch.Generator().manual_seed(0)
+    lab = gen.default_labels(batch=2, size=64, dims=2, generator=g)
+    assert lab.shape == (2, 1, 96, 96)  # 64 voxels of 1.5 mm drawn on the 1 mm grid
+    params = gen.sample_params(lab, generator=g)
+    s = gen.apply(lab, params=params)
+    assert s.image.shape == s.labels.shape == (2, 1, 64, 64) and s.spacing == (1.5, 1.5)
+    # the target is the majority tissue of the fine voxels each output voxel covers ...
+    fine_target = gen.target_lut[lab]
+    frac = F.interpolate(F.one_hot(fine_target[:, 0], 4).movedim(-1, 1).float(), size=(64, 64), mode="area")
+    assert torch.equal(s.labels, frac.argmax(1, keepdim=True))
+    # ... and the image their mean: voxels on a tissue boundary are blends, found nowhere in
+    # the same sample drawn without partial volume
+    means = params[1]["means"][:, 0]
+    fine_image = means.gather(1, lab.flatten(1)).view(lab.shape)
+    lo, hi = fine_image.amin((1, 2, 3), keepdim=True), fine_image.amax((1, 2, 3), keepdim=True)
+    expected = F.interpolate((fine_image - lo) / (hi - lo), size=(64, 64), mode="area")
+    assert torch.allclose(s.image, expected, atol=1e-4)
+    for b in range(2):
+        levels = (means[b] - lo[b].flatten()) / (hi[b] - lo[b]).flatten()  # the pure tissues
+        pure = torch.isclose(s.image[b, 0, ..., None], levels, atol=1e-4).any(-1)
+        assert (~pure).float().mean() > 0.05
+    # without it (the default) the samples stay on the output grid, drawn as before
+    plain = create("neuro-mri", spacing=1.5, **off)
+    assert plain.synthesis_spacing == 1.5 and plain.config()["partial_volume"] is False
+    assert plain.default_labels(batch=1, size=64, dims=2, generator=g).shape == (1, 1, 64, 64)

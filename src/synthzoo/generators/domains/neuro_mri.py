@@ -24,6 +24,14 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   of those samples lose the CSF around the brain too (brain masks keep it or cut it), so that
   a network run on a skull-stripped scan does not take the rim where the brain meets the
   masked-out background for CSF.
+  With ``partial_volume`` (default off, so that older recipes draw as before) a sample is
+  synthesized on the anatomy's own grid (1 mm for ``synthseg-20``) and averaged onto the
+  output grid of ``spacing``: each output voxel's intensity is the mean over the fine voxels
+  it covers (partial volume: a thin CSF layer is a blend of CSF and grey matter, as a scanner
+  and the ``neuro-contrasts`` test set make it) and its target is the majority class among
+  them.  Without it the label map is first resampled to ``spacing`` by nearest neighbour, so
+  every voxel is pure tissue and thin structures alias (at 1.5 mm the nearest-neighbour and
+  majority tissue maps of a subject agree at Dice 0.82 / 0.79 / 0.88 for CSF / GM / WM).
 * ``mni152-tissue``: the MNI152 template tissue classes (held-out slab excluded) with
   ``n_extra`` random non-brain shapes in a shell around the brain.
 
@@ -89,6 +97,7 @@ class NeuroMRI(Generator):
         p_thick: float = 0.5,
         noise_std: SamplerLike = (0.0, 0.05),
         flip: float = 0.5,
+        partial_volume: bool = False,
     ) -> None:
         from synthzoo.anatomy import get_source
 
@@ -142,32 +151,55 @@ class NeuroMRI(Generator):
         self.p_head_slice = probability("p_head_slice", p_head_slice)
         self.p_stripped = p_stripped
         self._source = source
+        self.partial_volume = bool(partial_volume)
+        # the grid samples are synthesized on: the anatomy's own where it is finer
+        self._fine = min(float(source.spacing), self.spacing) if self.partial_volume else self.spacing
+
+    @property
+    def synthesis_spacing(self) -> float:
+        return self._fine
+
+    def to_output(self, image: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Partial volume: the image averaged over the fine voxels each output voxel covers,
+        the target their majority class."""
+        import torch.nn.functional as F
+
+        size = [max(1, round(n * self._fine / self.spacing)) for n in image.shape[2:]]
+        k = len(self.label_names)
+        onehot = F.one_hot(target[:, 0], k).movedim(-1, 1).float()
+        target = F.interpolate(onehot, size=size, mode="area").argmax(1, keepdim=True)
+        return F.interpolate(image, size=size, mode="area"), target
 
     suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
                        generator: torch.Generator) -> torch.Tensor:
-        """Training anatomy at this generator's spacing, ``int64 (B, 1, *size)``: random
-        training subjects and random crops (2D: random axial slices) for whole-head sources;
-        for ``mni152-tissue`` the template without its held-out slab, centre cropped, with
-        non-brain shapes in a shell around the brain."""
+        """Training anatomy, ``int64 (B, 1, *size)`` at this generator's spacing -- or, with
+        ``partial_volume``, on the finer grid it synthesizes on (:attr:`synthesis_spacing`),
+        as many voxels as cover ``size`` output voxels, so that the samples come out at
+        ``size``: random training subjects and random crops (2D: random axial slices) for
+        whole-head sources; for ``mni152-tissue`` the template without its held-out slab,
+        centre cropped, with non-brain shapes in a shell around the brain."""
         size = as_size(size, dims)
+        sp = self.synthesis_spacing
+        size = tuple(max(1, round(n * self.spacing / sp)) for n in size)
         if self.anatomy == "mni152-tissue":
             labels = anatomy.training_label_maps(batch=batch, size=size, dims=dims,
-                                                 spacing=self.spacing, generator=generator)
+                                                 spacing=sp, generator=generator)
             return self.add_head(labels, generator=generator)
         return anatomy.source_label_maps(self._source, batch=batch, size=size, dims=dims,
-                                         spacing=self.spacing, generator=generator,
+                                         spacing=sp, generator=generator,
                                          p_head=self.p_head_slice)
 
     def add_head(self, labels: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """Fill a shell of random width around the brain with ``n_extra`` random shapes."""
-        return anatomy.add_shell(labels, n_extra=self.n_extra, spacing=self.spacing,
+        return anatomy.add_shell(labels, n_extra=self.n_extra, spacing=self.synthesis_spacing,
                                  generator=generator)
 
     def config(self) -> dict:
         return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
                 "p_stripped": self.p_stripped, "target": self.target,
+                "partial_volume": self.partial_volume,
                 "contrast": self.contrast}
 
 

@@ -186,10 +186,21 @@ class Generator(nn.Module):
                 f"{self.name}: label values must lie in [0, {self.n_labels - 1}], got [{lo}, {hi}]"
             )
 
+    @property
+    def synthesis_spacing(self) -> float:
+        """The voxel size (mm) the label maps given to the steps are at; the output is at
+        :attr:`spacing`.  The same unless a subclass synthesizes on a finer grid and
+        averages onto the output grid in :meth:`to_output` (partial volume)."""
+        return self.spacing
+
+    def to_output(self, image: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The image and target on the output grid (here unchanged)."""
+        return image, target
+
     def geometry(self, labels: torch.Tensor) -> Geometry:
         d = labels.dim() - 2
         return Geometry(labels.shape[0], tuple(labels.shape[2:]), self.n_labels, labels.device,
-                        (self.spacing,) * d)
+                        (self.synthesis_spacing,) * d)
 
     def sample_params(self, labels: torch.Tensor, /, *, generator: torch.Generator) -> list[Params]:
         """Draw the parameters of every step for this batch of label maps."""
@@ -211,12 +222,16 @@ class Generator(nn.Module):
         self.check_labels(labels)
         if len(params) != len(self.steps):
             raise ValueError(f"expected parameters for {len(self.steps)} steps, got {len(params)}")
-        state = State(labels, None, (self.spacing,) * (labels.dim() - 2))
+        d = labels.dim() - 2
+        state = State(labels, None, (self.synthesis_spacing,) * d)
         for step, p in zip(self.steps, params):
             state = step.apply(state, params=p)
         if state.image is None:
             raise RuntimeError(f"{self.name}: no step created an image")
-        return Sample(state.image.float(), self.make_target(state.labels), params, state.spacing)
+        if self.synthesis_spacing == self.spacing:
+            return Sample(state.image.float(), self.make_target(state.labels), params, state.spacing)
+        image, target = self.to_output(state.image.float(), self.make_target(state.labels))
+        return Sample(image, target, params, (self.spacing,) * d)
 
     def make_target(self, labels: torch.Tensor) -> torch.Tensor:
         """The target of the final generation labels ``int64 (B, 1, *spatial)``: the look-up
