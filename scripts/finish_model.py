@@ -16,6 +16,14 @@ For each run (the ``OUT`` of ``scripts/train_model.sh NAME OUT``):
 4. a figure of every contrast (image, prediction of every finished model, truth) goes to
    ``docs/zoo/<testset>.png`` (``<testset>-<target>.png`` for models of an extra target such
    as the brain mask).
+
+    python scripts/finish_model.py --models A,B --testset T --records RECORDS [--no-figure]
+
+refreshes the cards of bundled models from the records of a benchmark run already made
+(e.g. the full suite behind the published board) instead of running it again: the records of
+the bundled weights under the current inference procedure, in the precision they were run in,
+on the test set's cases as they are now under ``out/testsets`` (they must be the cases the
+records scored: the same builder, size and seed).
 """
 
 from __future__ import annotations
@@ -97,6 +105,9 @@ def main() -> None:
     ap.add_argument("--contrast", default="t1w-gre-1.5t", help="narrow baselines: the test contrast they were trained on")
     ap.add_argument("--testset", default="neuro-contrasts")
     ap.add_argument("--models", default="", help="bundled models to evaluate (default: the runs')")
+    ap.add_argument("--records", type=Path, help="take the numbers from these benchmark records instead of running it")
+    ap.add_argument("--root", type=Path, default=ROOT / "out" / "testsets", help="where the test sets are built")
+    ap.add_argument("--no-figure", action="store_true", help="leave docs/zoo/<testset>.png as it is")
     args = ap.parse_args()
     import torch
 
@@ -114,16 +125,29 @@ def main() -> None:
     from synthzoo.benchmarks.baselines import BASELINES
     from synthzoo.benchmarks.runner import run, zoo_version
 
-    out = ROOT / "out" / f"zoo-eval-{args.testset}"
-    root = ROOT / "out" / "testsets"
-    command = f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset}"
-    summary = run(names + BASELINES.names(), [args.testset], root, out)
-    df = rec.frame(out / "records.jsonl")
+    root = args.root
+    if args.records:
+        if not args.records.is_file():
+            sys.exit(f"{args.records}: no such records file")
+        df = rec.frame(args.records)
+        mine = df[df["model"].isin(names) & (df["testset"] == args.testset)]
+        kinds = {v.rsplit("-", 1)[1] if "-" in v.split("+", 1)[-1] else "float32" for v in mine["model_version"]}
+        if len(kinds) != 1:
+            sys.exit(f"{args.records}: expected the records of {', '.join(names)} on {args.testset} in one "
+                     f"precision, found {sorted(kinds) or 'none'}")
+        precision = kinds.pop()
+        command = (f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset} "
+                   f"--records {args.records} (the numbers of that benchmark run)")
+    else:
+        out = ROOT / "out" / f"zoo-eval-{args.testset}"
+        command = f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset}"
+        precision = run(names + BASELINES.names(), [args.testset], root, out)["precision"]
+        df = rec.frame(out / "records.jsonl")
     from synthzoo.zoo.models import get_card
 
     # only the records of the weights bundled now under the current inference procedure and
     # precision (the folder also holds earlier versions')
-    current = {n: zoo_version(get_card(n).sha256, summary["precision"]) for n in names}
+    current = {n: zoo_version(get_card(n).sha256, precision) for n in names}
     df = df[[current.get(m, v) == v for m, v in zip(df["model"], df["model_version"])]]
     # the folder may hold cases of an earlier build of the test set: only the cases as they are
     # now count (an unchanged case keeps its earlier record, so this goes by the case's checksum)
@@ -140,7 +164,11 @@ def main() -> None:
         print("object F1 (true instances)\n" + objects.round(3).to_string())
     from synthzoo.zoo.card import WeightCard
 
-    precision = summary["precision"]  # the agreement and the figure predict as the benchmark did
+    missing = [n for n in names if n not in table.index]
+    if missing:
+        sys.exit(f"no current records of {', '.join(missing)} on {args.testset} (weights, inference "
+                 f"version {precision} and cases as bundled and built now)")
+    # the agreement and the figure predict as the benchmark did
     agreement = contrast_agreement(names, root, args.testset, precision) if args.testset == "neuro-contrasts" else {}
     for name in names:
         path = BUNDLE / f"{name}.json"
@@ -156,7 +184,8 @@ def main() -> None:
             metrics["contrast_agreement"] = agreement[name]
         dataclasses.replace(card, metrics=metrics).save(path)
         print(name, json.dumps(metrics.get("contrast_agreement")))
-    figure(names, root, args.testset, precision)
+    if not args.no_figure:
+        figure(names, root, args.testset, precision)
 
 
 def _predict(name: str, case, precision: str) -> np.ndarray:
