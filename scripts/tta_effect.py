@@ -37,18 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     ts = ds.open(args.testset, args.root)
     names = targets(ts.card)["labels"]
     scores: dict[str, dict[str, list[float]]] = {"no-tta": {}, "tta": {}}
-    real = predict.predict_array
     for mode, flag in (("no-tta", False), ("tta", True)):
-        predict.predict_array = lambda *a, _f=flag, **k: real(*a, **{**k, "tta": _f})
-        try:
-            for case in ts.cases.values():
-                pred = runner._zoo_predict(model, card, case, "cpu", precision=args.precision)
-                mask = None if case.mask is None else np.asarray(case.mask)
-                m = per_label(confusion(pred, np.asarray(case.labels), len(names), mask))
-                fg = [x["dice"] for n, x in zip(names, m) if n != "background"]
-                scores[mode].setdefault(case.contrast, []).append(float(np.mean(fg)))
-        finally:
-            predict.predict_array = real
+        for case in ts.cases.values():
+            pred = runner._zoo_predict(model, card, case, "cpu", precision=args.precision, tta=flag)
+            mask = None if case.mask is None else np.asarray(case.mask)
+            m = per_label(confusion(pred, np.asarray(case.labels), len(names), mask))
+            fg = [x["dice"] for n, x in zip(names, m) if n != "background"]
+            scores[mode].setdefault(case.contrast, []).append(float(np.mean(fg)))
     print(f"{'contrast':<22} no-tta    tta   (axes {predict.tta_axes(card)[0]})")
     for c in scores["tta"]:
         a, b = (float(np.mean(scores[m][c])) for m in ("no-tta", "tta"))

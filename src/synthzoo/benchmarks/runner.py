@@ -217,9 +217,11 @@ def checksums(ts: Any) -> tuple[str, dict[str, str]]:
     return h(cases), {name: h(arrays) for name, arrays in cases.items()}
 
 
-def _zoo_probabilities(model: Any, card: Any, case: Any, device: str, precision: str = "float32") -> np.ndarray:
+def _zoo_probabilities(model: Any, card: Any, case: Any, device: str, precision: str = "float32",
+                       tta: bool = True) -> np.ndarray:
     """Class probabilities ``(K, *case layout)`` of a zoo model on ``case`` (the network run
-    in ``precision``)."""
+    in ``precision``; ``tta``: mirror averaging, part of the inference procedure the records'
+    model versions name, so only a measurement of its effect turns it off)."""
     from synthzoo.zoo.predict import pages_last, predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
@@ -229,10 +231,11 @@ def _zoo_probabilities(model: Any, card: Any, case: Any, device: str, precision:
                              f"2D models; case has {axes!r}")
     img = np.asarray(case.image.compute(), np.float32)
     if not zyx_2d:
-        return predict_array(model, card, img, spacing=case.spacing, device=device, precision=precision)
+        return predict_array(model, card, img, spacing=case.spacing, device=device, precision=precision,
+                             tta=tta)
     img, spacing, back = pages_last(img, case.spacing)
     return back(predict_array(model, card, img, spacing=spacing, device=device,
-                              precision=precision))  # (K, z, y, x)
+                              precision=precision, tta=tta))  # (K, z, y, x)
 
 
 def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:
@@ -250,11 +253,11 @@ def fold_boundary(labels: np.ndarray, label_names: Iterable[str]) -> np.ndarray:
 
 
 def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, Any] | None = None,
-                precision: str = "float32") -> np.ndarray:
+                precision: str = "float32", tta: bool = True) -> np.ndarray:
     """Label map of a zoo model on ``case`` in the test set's label order (a ``boundary``
     class folded into its object); with ``ctx``, a boundary model's instance ids go to
     ``ctx["pred_instances"]``."""
-    prob = _zoo_probabilities(model, card, case, device, precision)
+    prob = _zoo_probabilities(model, card, case, device, precision, tta)
     names = tuple(getattr(card, "label_names", ()))
     if ctx is not None and BOUNDARY in names:
         from synthzoo.zoo.instances import instances_from_probabilities
