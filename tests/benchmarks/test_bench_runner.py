@@ -168,8 +168,8 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     img = np.random.default_rng(0).random((3, 5, 7)).astype(np.float32)  # z, y, x
     seen = {}
 
-    def fake(model, card, image, *, spacing, device, precision):
-        seen["shape"], seen["spacing"], seen["precision"] = image.shape, tuple(spacing), precision
+    def fake(model, card, image, *, spacing, device, precision, tta):
+        seen["shape"], seen["spacing"], seen["precision"], seen["tta"] = image.shape, tuple(spacing), precision, tta
         fg = (image > 0.5).astype(np.float32)
         return np.stack([1 - fg, fg])
 
@@ -181,6 +181,7 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     runner.predict_case(runner.BenchModel("toy", "zoo", "a" * 64), case,
                         {"model": None, "card": SimpleNamespace(dims=2), "precision": "bfloat16"}, "cpu")
     assert seen["precision"] == "bfloat16"  # the run's precision reaches the network
+    assert seen["tta"] is True  # the benchmark scores the inference procedure with mirror averaging
     assert pred.shape == img.shape and np.array_equal(pred, (img > 0.5).astype(np.uint8))
     with pytest.raises(BenchmarkError, match="'zyx' for 2D models; case has 'zyx'"):
         runner._zoo_predict(None, SimpleNamespace(dims=3), case, "cpu")
@@ -275,7 +276,7 @@ def test_a_boundary_model_is_scored_on_nuclei_with_its_instances(root, tmp_path,
         # the 2D model sees (y, x, z) planes: found by the image it is given
         truths[np.moveaxis(np.asarray(case.image, np.float32), 0, -1).tobytes()] = np.moveaxis(ids, 0, -1)
 
-    def fake(model, card, image, *, spacing, device, precision):  # the truth with a 1-pixel rim per plane
+    def fake(model, card, image, *, spacing, device, precision, tta):  # the truth with a 1-pixel rim per plane
         ids = truths[np.ascontiguousarray(image).tobytes()]
         pad = np.pad(ids, ((1, 1), (1, 1), (0, 0)), mode="edge")
         nb = [pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]]
