@@ -177,7 +177,7 @@ def test_2d_zoo_models_segment_zyx_cases_plane_by_plane(monkeypatch):
     case = SimpleNamespace(name="c0", attrs={"axes": "zyx", "spacing": [0.75, 0.25, 0.25]},
                            image=da.from_array(img), spacing=(0.75, 0.25, 0.25))
     pred = runner._zoo_predict(None, SimpleNamespace(dims=2), case, "cpu")
-    assert seen == {"shape": (5, 7, 3), "spacing": (0.25, 0.25, 0.75), "precision": "float32"}
+    assert seen == {"shape": (5, 7, 3), "spacing": (0.25, 0.25, 0.75), "precision": "float32", "tta": True}
     runner.predict_case(runner.BenchModel("toy", "zoo", "a" * 64), case,
                         {"model": None, "card": SimpleNamespace(dims=2), "precision": "bfloat16"}, "cpu")
     assert seen["precision"] == "bfloat16"  # the run's precision reaches the network
