@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from synthzoo.generators import create
 from synthzoo.generators.registry import GENERATORS
 
 
@@ -86,3 +87,22 @@ def test_pet_brain_tracers_set_the_grey_white_ratio(tmp_path):
         img, lab = np.asarray(c.image), np.asarray(c.labels)
         ratio[c.contrast] = img[lab == 2].mean() / img[lab == 3].mean()
     assert ratio["fdg"] > 1.3 and ratio["amyloid-negative"] < 1.0
+
+
+@pytest.mark.parametrize("name", ["ct", "pet"])
+def test_ct_and_pet_partial_volume_average_the_1mm_synthesis_onto_the_output_grid(name):
+    import torch.nn.functional as F
+
+    still = dict(rotation=0.0, scaling=1.0, shear=0.0, svf_std=0.0, flip=0.0)  # labels as drawn
+    gen = create(name, spacing=1.5, partial_volume=True, **still)
+    assert gen.synthesis_spacing == 1.0 and gen.config()["partial_volume"] is True
+    g = torch.Generator().manual_seed(0)
+    lab = gen.default_labels(batch=2, size=48, dims=2, generator=g)
+    assert lab.shape == (2, 1, 72, 72)
+    s = gen(lab, generator=g)
+    assert s.image.shape == s.labels.shape == (2, 1, 48, 48) and s.spacing == (1.5, 1.5)
+    fine = gen.target_lut[lab]
+    frac = F.interpolate(F.one_hot(fine[:, 0], len(gen.label_names)).movedim(-1, 1).float(), size=(48, 48), mode="area")
+    assert torch.equal(s.labels, frac.argmax(1, keepdim=True))
+    plain = create(name, spacing=1.5)
+    assert plain.synthesis_spacing == 1.5 and plain.config()["partial_volume"] is False

@@ -29,6 +29,10 @@ eyes, air cavities, each its own label) or ``n_extra`` random shapes around the 
 ``contrast="fixed"`` is the narrow baseline: the same anatomy and spatial augmentation, but
 one standard protocol (:data:`FIXED`: textbook HU per physical tissue, soft kernel, brain
 window) instead of randomized values and artifacts.
+
+``partial_volume`` (default off): synthesize on the anatomy's 1 mm grid and average onto the
+output grid, the target the majority class per output voxel
+(:class:`~synthzoo.generators.physics.anatomy.PartialVolume`).
 """
 
 from __future__ import annotations
@@ -209,6 +213,7 @@ class CT(anatomy.SkullHead, Generator):
         width: SamplerLike = LogUniform(60.0, 1500.0),
         p_full_range: float = 0.15,
         contrast: str = "random",
+        partial_volume: bool = False,
     ) -> None:
         if contrast not in CONTRASTS:
             raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
@@ -242,10 +247,11 @@ class CT(anatomy.SkullHead, Generator):
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
         self.contrast = contrast
+        self.init_partial_volume(partial_volume, self.anatomy_spacing)
 
     def config(self) -> dict:
         return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
-                "contrast": self.contrast}
+                "contrast": self.contrast, "partial_volume": self.partial_volume}
 
 
 __all__ = ["CT", "HounsfieldMixture", "QuantumNoise", "Window"]

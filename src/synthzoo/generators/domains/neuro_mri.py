@@ -61,7 +61,7 @@ T1W = {"air": 5.0, "csf": 40.0, "gray_matter": 110.0, "white_matter": 165.0, "bo
 CONTRASTS = ("random", "t1w")
 
 
-class NeuroMRI(Generator):
+class NeuroMRI(anatomy.PartialVolume, Generator):
     """Brain MRI of random contrast, resolution, bias, deformation and noise (SynthSeg)."""
 
     name = "neuro-mri"
@@ -151,24 +151,7 @@ class NeuroMRI(Generator):
         self.p_head_slice = probability("p_head_slice", p_head_slice)
         self.p_stripped = p_stripped
         self._source = source
-        self.partial_volume = bool(partial_volume)
-        # the grid samples are synthesized on: the anatomy's own where it is finer
-        self._fine = min(float(source.spacing), self.spacing) if self.partial_volume else self.spacing
-
-    @property
-    def synthesis_spacing(self) -> float:
-        return self._fine
-
-    def to_output(self, image: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Partial volume: the image averaged over the fine voxels each output voxel covers,
-        the target their majority class."""
-        import torch.nn.functional as F
-
-        size = [max(1, round(n * self._fine / self.spacing)) for n in image.shape[2:]]
-        k = len(self.label_names)
-        onehot = F.one_hot(target[:, 0], k).movedim(-1, 1).float()
-        target = F.interpolate(onehot, size=size, mode="area").argmax(1, keepdim=True)
-        return F.interpolate(image, size=size, mode="area"), target
+        self.init_partial_volume(partial_volume, source.spacing)
 
     suggested_spacing = staticmethod(anatomy.suggested_spacing)
 
@@ -180,9 +163,8 @@ class NeuroMRI(Generator):
         ``size``: random training subjects and random crops (2D: random axial slices) for
         whole-head sources; for ``mni152-tissue`` the template without its held-out slab,
         centre cropped, with non-brain shapes in a shell around the brain."""
-        size = as_size(size, dims)
+        size = self.fine_size(as_size(size, dims))
         sp = self.synthesis_spacing
-        size = tuple(max(1, round(n * self.spacing / sp)) for n in size)
         if self.anatomy == "mni152-tissue":
             labels = anatomy.training_label_maps(batch=batch, size=size, dims=dims,
                                                  spacing=sp, generator=generator)

@@ -24,6 +24,10 @@ shapes (``anatomy="mni152-tissue"``); the target keeps labels 0-3.
 
 ``contrast="fixed"`` is the narrow baseline: the same anatomy and spatial augmentation, but
 one FDG scan (:data:`FIXED`) instead of random tracers, scanners and count levels.
+
+``partial_volume`` (default off): synthesize on the anatomy's 1 mm grid and average onto the
+output grid, the target the majority class per output voxel
+(:class:`~synthzoo.generators.physics.anatomy.PartialVolume`).
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class PET(anatomy.SkullHead, Generator):
         peak_counts: SamplerLike = LogUniform(3.0, 300.0),
         smoothing: SamplerLike = (0.0, 1.0),
         contrast: str = "random",
+        partial_volume: bool = False,
     ) -> None:
         if contrast not in CONTRASTS:
             raise ValueError(f"unknown contrast {contrast!r}; valid: {', '.join(CONTRASTS)}")
@@ -190,10 +195,11 @@ class PET(anatomy.SkullHead, Generator):
                          target_lut=self.head_target_lut(n_extra), spacing=spacing)
         self.n_extra = int(n_extra)
         self.contrast = contrast
+        self.init_partial_volume(partial_volume, self.anatomy_spacing)
 
     def config(self) -> dict:
         return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
-                "contrast": self.contrast}
+                "contrast": self.contrast, "partial_volume": self.partial_volume}
 
 
 __all__ = ["PET", "PSF", "Uptake"]

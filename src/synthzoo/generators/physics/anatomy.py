@@ -135,7 +135,42 @@ def suggested_spacing(size: int, dims: int) -> float:
 SKULL = len(LABEL_NAMES)  # generation label of the skull layer (ct, pet)
 
 
-class SkullHead:
+class PartialVolume:
+    """Mixin for generators of label maps finer than their output grid (``neuro-mri``, ``ct``,
+    ``pet`` on ``synthseg-20``'s 1 mm maps): with ``partial_volume`` a sample is synthesized on
+    the anatomy's own grid and averaged onto the output grid of ``spacing``: each output
+    voxel's intensity is the mean of the fine voxels it covers and its target their majority
+    class, as a scanner integrates over a voxel and the ``neuro-contrasts`` test set builds its
+    cases.  Without it (the default) the label maps are resampled to ``spacing`` by nearest
+    neighbour, every voxel pure tissue.  The class calls :meth:`init_partial_volume`."""
+
+    spacing: float
+    label_names: tuple[str, ...]
+
+    def init_partial_volume(self, on: bool, anatomy_spacing: float) -> None:
+        self.__dict__["partial_volume"] = bool(on)
+        self.__dict__["_fine"] = min(float(anatomy_spacing), float(self.spacing)) if on else float(self.spacing)
+
+    @property
+    def synthesis_spacing(self) -> float:
+        return self.__dict__.get("_fine", self.spacing)
+
+    def fine_size(self, size) -> tuple[int, ...]:
+        """The number of synthesis voxels that cover ``size`` output voxels."""
+        return tuple(max(1, round(n * self.spacing / self.synthesis_spacing)) for n in size)
+
+    def to_output(self, image, target):
+        """The image averaged over the fine voxels each output voxel covers, the target their
+        majority class."""
+        import torch.nn.functional as F
+
+        size = [max(1, round(n * self.synthesis_spacing / self.spacing)) for n in image.shape[2:]]
+        onehot = F.one_hot(target[:, 0], len(self.label_names)).movedim(-1, 1).float()
+        target = F.interpolate(onehot, size=size, mode="area").argmax(1, keepdim=True)
+        return F.interpolate(image, size=size, mode="area"), target
+
+
+class SkullHead(PartialVolume):
     """Mixin for brain generators (``ct``, ``pet``) whose generation labels are the tissue
     classes, a skull (label :data:`SKULL`) and ``n_extra`` non-brain labels; the target keeps
     the tissue classes.
@@ -162,6 +197,7 @@ class SkullHead:
 
         source = get_source(anatomy)
         self.__dict__["anatomy"] = anatomy
+        self.__dict__["anatomy_spacing"] = float(source.spacing)
         self.__dict__["p_head_slice"] = probability("p_head_slice", p_head_slice)
         if anatomy == "mni152-tissue":
             self.__dict__["_head_lut"] = None
@@ -179,19 +215,21 @@ class SkullHead:
         return head_extra_physical(self._source)
 
     def default_labels(self, *, batch: int = 1, size=64, dims: int = 3, generator):
-        """Training anatomy, ``int64 (B, 1, *size)``: random training subjects and crops (2D:
-        axial slices), or the MNI152 template (held-out slab excluded) with a skull layer and
-        non-brain shapes around it."""
+        """Training anatomy, ``int64 (B, 1, *size)`` (with ``partial_volume``: on the finer
+        synthesis grid, :meth:`PartialVolume.fine_size`): random training subjects and crops
+        (2D: axial slices), or the MNI152 template (held-out slab excluded) with a skull layer
+        and non-brain shapes around it."""
         import torch
 
         from synthzoo.generators.engine.base import as_size
 
-        size = as_size(size, dims)
+        size = self.fine_size(as_size(size, dims))
+        sp = self.synthesis_spacing
         if getattr(self, "_head_lut", None) is None:
-            return head_label_maps(batch=batch, size=size, dims=dims, spacing=self.spacing,
+            return head_label_maps(batch=batch, size=size, dims=dims, spacing=sp,
                                    n_extra=self.n_extra, generator=generator, skull_label=SKULL)
         idx = source_label_maps(self._source, batch=batch, size=size, dims=dims,
-                                spacing=self.spacing, generator=generator,
+                                spacing=sp, generator=generator,
                                 p_head=self.p_head_slice)
         return torch.as_tensor(self._head_lut, device=idx.device)[idx]
 
