@@ -284,3 +284,24 @@ def test_mix_draws_that_fraction_of_batches_from_other_generators(tmp_path):
     res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--mix", "pet"])
     assert res.exit_code != 0 and "--mix 'pet': give NAME=FRACTION" in res.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_mix_kwargs_set_the_options_of_the_mixed_generators(tmp_path):
+    from typer.testing import CliRunner
+
+    from synthzoo.cli import app
+    from synthzoo.zoo.train import build, build_mix
+
+    cfg = TrainConfig(generator="neuro-mri", size=32, spacing=1.5, mix={"pet": 0.2, "ct": 0.2},
+                      mix_kwargs={"ct": {"partial_volume": True}})
+    _, gen = build(TrainConfig(**{**cfg.__dict__, "mix": {}, "mix_kwargs": {}}))
+    pet, ct = build_mix(cfg, gen)
+    assert ct.partial_volume is True and ct.synthesis_spacing == 1.0
+    assert pet.partial_volume is False and pet.synthesis_spacing == 1.5  # not named: defaults
+    for kw, msg in [({"em": {}}, "which --mix does not draw from"), ({"ct": {"voxels": 3}}, "--mix-kwargs ct:"),
+                    ({"ct": 3}, "expected a JSON object")]:
+        with pytest.raises(ValueError, match=msg):
+            build_mix(TrainConfig(**{**cfg.__dict__, "mix_kwargs": kw}), gen)
+    res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--mix", "ct=0.1", "--mix-kwargs", "[1]"])
+    assert res.exit_code != 0 and "--mix-kwargs '[1]'" in res.output
+    assert not (tmp_path / "bad").exists()

@@ -144,6 +144,7 @@ def train_cmd(
     slab: int = typer.Option(0, "--slab", help="2D only: train on the middle plane of 3D samples this thick (out-of-plane light)."),
     p_slab: float = typer.Option(1.0, "--p-slab", help="With --slab: the fraction of batches drawn as slabs (the others are 2D samples)."),
     mix: list[str] = typer.Option([], "--mix", help="NAME=FRACTION: draw that fraction of batches from another generator with the same targets (repeatable), e.g. --mix pet=0.15."),
+    mix_kwargs: str = typer.Option("{}", "--mix-kwargs", help='Options of the --mix generators as JSON, NAME -> options, e.g. \'{"ct": {"partial_volume": true}}\'.'),
     baseline: bool = typer.Option(False, "--baseline", help="Mark the card as a narrow baseline (one fixed contrast)."),
     description: str = typer.Option("", "--description", help="One line for the card."),
     out: Path = typer.Option(..., "--out", help="Run folder; resumes when it holds a checkpoint."),
@@ -177,7 +178,13 @@ def train_cmd(
             mixed[mname] = float(frac)
         except ValueError:
             _fail(f"--mix {item!r}: give NAME=FRACTION once per generator, e.g. --mix pet=0.15")
-    cfg = TrainConfig(generator_kwargs=gkw, mix=mixed, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
+    try:
+        mkw = json.loads(mix_kwargs)
+        if not isinstance(mkw, dict) or not all(isinstance(v, dict) for v in mkw.values()):
+            raise ValueError("not a JSON object of JSON objects")
+    except ValueError as exc:
+        _fail(f"--mix-kwargs {mix_kwargs!r}: {exc}; give NAME -> options, e.g. '{{\"ct\": {{\"partial_volume\": true}}}}'")
+    cfg = TrainConfig(generator_kwargs=gkw, mix=mixed, mix_kwargs=mkw, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
                       init_weights=init_weights, init_sha256=init_sha256,
                       generator=generator, model=model, dims=dims, size=size, spacing=spacing,
                       steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,

@@ -75,6 +75,9 @@ class TrainConfig:
     #: same spacing; their targets must be ``generator``'s labels (e.g. ``pet`` and ``ct``
     #: tissue for a ``neuro-mri`` tissue model: one network for MRI, PET and CT)
     mix: dict[str, float] = field(default_factory=dict)
+    #: options of the ``mix`` generators (name -> keyword arguments, e.g. ``{"ct":
+    #: {"partial_volume": true}}``); a generator not named here gets its defaults
+    mix_kwargs: dict[str, dict] = field(default_factory=dict)
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -272,9 +275,18 @@ def build_mix(cfg: TrainConfig, gen: torch.nn.Module) -> list[torch.nn.Module]:
         raise ValueError(f"--mix fractions must each be in (0, 1) and sum to less than 1, got {dict(cfg.mix)}")
     if cfg.generator in cfg.mix:
         raise ValueError(f"--mix {cfg.generator} is the run's own generator")
+    stray = sorted(set(cfg.mix_kwargs) - set(cfg.mix))
+    if stray:
+        raise ValueError(f"--mix-kwargs names {', '.join(stray)}, which --mix does not draw from")
     out = []
     for name in cfg.mix:
-        other = create(name, spacing=cfg.spacing)
+        kwargs = cfg.mix_kwargs.get(name, {})
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"--mix-kwargs {name}: expected a JSON object of options, got {kwargs!r}")
+        try:
+            other = create(name, spacing=cfg.spacing, **kwargs)
+        except TypeError as exc:
+            raise ValueError(f"--mix-kwargs {name}: {exc}") from None
         if tuple(other.label_names) != tuple(gen.label_names):
             raise ValueError(f"--mix {name}: its targets {list(other.label_names)} are not "
                              f"{cfg.generator}'s {list(gen.label_names)}")
