@@ -130,12 +130,17 @@ def main() -> None:
         if not args.records.is_file():
             sys.exit(f"{args.records}: no such records file")
         df = rec.frame(args.records)
-        mine = df[df["model"].isin(names) & (df["testset"] == args.testset)]
-        kinds = {v.rsplit("-", 1)[1] if "-" in v.split("+", 1)[-1] else "float32" for v in mine["model_version"]}
+        from synthzoo.zoo.inference import PRECISIONS
+        from synthzoo.zoo.models import get_card
+
+        # the precision the bundled weights were run in: the one whose model versions the records hold
+        versions = set(df.loc[df["testset"] == args.testset, "model_version"])
+        kinds = [p for p in PRECISIONS if p != "auto"
+                 and all(zoo_version(get_card(n).sha256, p) in versions for n in names)]
         if len(kinds) != 1:
-            sys.exit(f"{args.records}: expected the records of {', '.join(names)} on {args.testset} in one "
-                     f"precision, found {sorted(kinds) or 'none'}")
-        precision = kinds.pop()
+            sys.exit(f"{args.records}: expected the records of the bundled {', '.join(names)} on {args.testset} "
+                     f"in one precision, found {kinds or 'none'}")
+        precision = kinds[0]
         command = (f"python scripts/finish_model.py --models {','.join(names)} --testset {args.testset} "
                    f"--records {args.records} (the numbers of that benchmark run)")
     else:

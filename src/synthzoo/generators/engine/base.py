@@ -228,10 +228,9 @@ class Generator(nn.Module):
             state = step.apply(state, params=p)
         if state.image is None:
             raise RuntimeError(f"{self.name}: no step created an image")
-        if self.synthesis_spacing == self.spacing:
-            return Sample(state.image.float(), self.make_target(state.labels), params, state.spacing)
         image, target = self.to_output(state.image.float(), self.make_target(state.labels))
-        return Sample(image, target, params, (self.spacing,) * d)
+        spacing = state.spacing if self.synthesis_spacing == self.spacing else (self.spacing,) * d
+        return Sample(image, target, params, spacing)
 
     def make_target(self, labels: torch.Tensor) -> torch.Tensor:
         """The target of the final generation labels ``int64 (B, 1, *spatial)``: the look-up

@@ -161,8 +161,11 @@ class PartialVolume:
 
     def to_output(self, image, target):
         """The image averaged over the fine voxels each output voxel covers, the target their
-        majority class."""
+        majority class (as they are where the two grids are one)."""
         import torch.nn.functional as F
+
+        if self.synthesis_spacing == self.spacing:
+            return image, target
 
         size = [max(1, round(n * self.synthesis_spacing / self.spacing)) for n in image.shape[2:]]
         onehot = F.one_hot(target[:, 0], len(self.label_names)).movedim(-1, 1).float()
