@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,11 +58,20 @@ def commit(tmp: str | Path, path: str | Path) -> Path:
     return path
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
-    """Call ``write(tmp)`` to write a temporary file or folder, then rename it to ``path``."""
+def atomic_write(path: str | Path, write: Callable[[Path], Any], *, shared: bool = False) -> Path:
+    """Call ``write(tmp)`` to write a temporary file or folder, then rename it to ``path``.
+
+    ``shared``: ``path`` is a cache entry that several processes may fill at once (two training
+    runs started together, data-loader workers); each writer then gets its own temporary name
+    (``.NAME.partial-PID-THREAD.EXT``) and leaves the others' alone, and the last complete
+    rename wins (the writers write the same content).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
+    if shared:
+        tmp = temp_path(path, f"partial-{os.getpid()}-{threading.get_ident()}")
+    else:
+        tmp = temp_path(path)
     discard(tmp)  # a leftover of an interrupted earlier write
     try:
         write(tmp)

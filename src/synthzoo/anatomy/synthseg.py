@@ -97,7 +97,7 @@ def _compact(source: SynthSeg20, subject: str, offline: bool) -> np.ndarray:
     path = source.compact_path(subject)
     if not path.is_file():
         vol = source.decode(source.raw_file(subject, offline=offline))
-        atomic_write(path, lambda p: np.save(p, vol))
+        atomic_write(path, lambda p: np.save(p, vol), shared=True)  # two runs may build it at once
     try:
         vol = np.load(path)  # read whole (~10 MB): a memory map would break if the file were replaced
     except Exception:
