@@ -61,6 +61,7 @@ STAGE12="${STAGE12/--features 16/--features 24}"
 MCT8="${MCT6/--seed 5/--seed 8}"
 MCT8="${MCT8/--features 16/--features 32}"
 MCT9="${MCT6/--seed 5/--seed 9}"
+MCT10="${MCT6/--seed 5/--seed 10}"
 PET8="${HEAD5/--seed 7/--seed 10}"
 PET6="${HEAD5/--seed 7/--seed 8}"
 PET7="${HEAD5/--seed 7/--seed 9}"
@@ -269,6 +270,12 @@ declare -A RECIPE=(
   # cut-off for the randomized twin, one fixed level and a Hann window for the narrow one).
   # Measured, not shipped (randomized twin, bfloat16, mirror averaging; lab-50kv / lab-80kv /
   # synchrotron): 0.856 / 0.890 / 0.938 against stage 4's 0.852 / 0.900 / 0.954
+  # micro-CT stage 10: the stage-4 recipe with the core's edge in view: cylinder radius 0.5-0.95
+  # of half the field of view instead of 0.8-1.0 (after the 1.1-1.4x zoom-in the old cores filled
+  # the view, so the air around a core, blurred by its bright rim, was almost never seen; the test
+  # cores' radius is 0.92), 3000 more steps each from the stage-4 weights bundled at e3d7834, seed 10
+  [micro-ct-pores-unet-2d.stage10]="${MCT10} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1], \"cylinder_radius\": [0.5, 0.95]}' --init-weights runs/micro-ct-pores-unet-2d-stage4.safetensors --init-sha256 9d8838ee92d422c59498101f27e451ad07f244b66f964885dc49db5c34b2fe45 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks, whole cores in air or cut by the view, with random attenuation, noise and artifacts (stage 10)'"
+  [micro-ct-pores-unet-2d-fixed.stage10]="${MCT10} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03, \"cylinder_radius\": [0.5, 0.95]}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors --init-sha256 2fb7a91ee9efa0909cfeeee6f94b2c0abd4940506157738de67bed492a37a7b3 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 10)'"
   [micro-ct-pores-unet-2d.stage9]="${MCT9} --task phase-segmentation --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"stationary_noise\": [0.0, 0.1], \"recon_noise\": [0.0, 0.15]}' --init-weights runs/micro-ct-pores-unet-2d-stage4.safetensors --init-sha256 9d8838ee92d422c59498101f27e451ad07f244b66f964885dc49db5c34b2fe45 --description 'Pore, solid matrix and dense inclusions in micro-CT slices of any scanner; 2D axial at 10 um; trained on random grain, pore and fibre packings and random-field pore networks with random attenuation, noise (photon, stationary and filtered back-projection) and artifacts (stage 9)'"
   [micro-ct-pores-unet-2d-fixed.stage9]="${MCT9} --task phase-segmentation --baseline --generator-kwargs '{\"targets\": \"pore-matrix-inclusion\", \"structures\": [\"granular\", \"porous\", \"fibres\", \"field\"], \"contrast\": \"fixed\", \"stationary_noise\": 0.03, \"recon_noise\": 0.05, \"recon_noise_cutoff\": 1.0}' --init-weights runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors --init-sha256 2fb7a91ee9efa0909cfeeee6f94b2c0abd4940506157738de67bed492a37a7b3 --description 'Narrow baseline: the same network, steps and structures trained on one fixed scanner (stage 9)'"
   [ultrasound-lesions-unet-2d-fixed]="$US --task lesion-segmentation --baseline --generator-kwargs '{\"targets\": \"lesions\", \"contrast\": \"fixed\"}' --description 'Narrow baseline: the same network, steps and shapes trained on one fixed scanner and tissue look'"
@@ -324,6 +331,8 @@ declare -A INIT=(
   [micro-ct-pores-unet-2d.stage6-ce01]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage6-ce01]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [micro-ct-pores-unet-2d.stage7]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
+  [micro-ct-pores-unet-2d.stage10]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
+  [micro-ct-pores-unet-2d-fixed.stage10]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [micro-ct-pores-unet-2d.stage9]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage4.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage9]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"
   [micro-ct-pores-unet-2d-fixed.stage7]="e3d7834:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d-fixed.safetensors runs/micro-ct-pores-unet-2d-fixed-stage4.safetensors"

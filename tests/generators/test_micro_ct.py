@@ -97,6 +97,28 @@ def test_cylindrical_cores_are_in_air():
     assert (lab[:, 0, 0, 0] == PORE).all() and (lab[:, 0, 16, 16] == MATRIX).any()
 
 
+def test_cylinder_radius_sets_how_much_air_around_the_core_is_in_view():
+    import numpy as np
+
+    def air(radius):
+        gen = create("micro-ct", p_cylinder=1.0, structures=("porous",), cylinder_radius=radius)
+        lab = gen.default_labels(batch=4, size=64, dims=2, generator=torch.Generator().manual_seed(1))
+        yy, xx = np.mgrid[0:64, 0:64] + 0.5
+        ring = torch.from_numpy(np.hypot(yy - 32, xx - 32) > 0.7 * 32)  # outside 0.7 of half the view
+        return float((lab[:, 0][:, ring] == PORE).float().mean())
+
+    # a core of half the view leaves the outer ring all air; the default (0.8-1.0) only the rim
+    assert air(0.5) > 0.99 and air((0.8, 1.0)) < 0.7
+    # the default draws exactly what recipes written before it drew
+    a = create("micro-ct", p_cylinder=1.0).default_labels(batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(4))
+    b = create("micro-ct", p_cylinder=1.0, cylinder_radius=(0.8, 1.0)).default_labels(
+        batch=2, size=32, dims=2, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and create("micro-ct").config()["cylinder_radius"] == [0.8, 1.0]
+    for bad in ((0.9, 0.5), (0.0, 1.0), (0.5,), -1.0):
+        with pytest.raises(ValueError, match="cylinder_radius"):
+            create("micro-ct", cylinder_radius=bad)
+
+
 def test_field_pores_are_a_thresholded_random_field_of_random_porosity_and_scale():
     from scipy import ndimage
 

@@ -11,7 +11,9 @@ neighbouring cells; Okabe et al., *Spatial Tessellations*, 2000), grains being t
 cell within a random radius of its seed and away from the cell boundary, as in random
 packings used to model sandstones (Øren & Bakke, Transp. Porous Media 2002).  Samples are
 often cylindrical cores in air: with probability ``p_cylinder`` everything outside a random
-cylinder about the rotation axis is pore (air).
+cylinder about the rotation axis is pore (air); its radius (``cylinder_radius``, a fraction of
+half the field of view, before the zoom-in of step 1) decides how often the core's edge and the
+air around it are in view.
 
 Image formation (Kak & Slaney, *Principles of Computerized Tomographic Imaging*, 1988;
 Ketcham & Carlson, "Acquisition, optimization and interpretation of X-ray computed
@@ -329,6 +331,7 @@ class MicroCT(Generator):
         structures: Sequence[str] = STRUCTURES,
         targets: str = "phases",
         p_cylinder: float = 0.5,
+        cylinder_radius: float | Sequence[float] = (0.8, 1.0),
         phases: Sequence[SamplerLike] = PHASE_RANGES,
         p_random_contrast: float = 0.25,
         texture: SamplerLike = (0.0, 0.05),
@@ -372,6 +375,11 @@ class MicroCT(Generator):
                              f"with 0 < low <= high, got {field_sigma}")
         if not 0.0 <= p_cylinder <= 1.0:
             raise ValueError(f"p_cylinder is a probability in [0, 1], got {p_cylinder}")
+        radius = (float(cylinder_radius),) * 2 if isinstance(cylinder_radius, (int, float)) else \
+            tuple(float(v) for v in cylinder_radius)
+        if len(radius) != 2 or not 0.0 < radius[0] <= radius[1]:
+            raise ValueError(f"cylinder_radius is a radius or a range (low, high) of radii, as a fraction "
+                             f"of half the field of view, with 0 < low <= high, got {cylinder_radius}")
         steps = [
             RandomSpatial(out_size=out_size, rotation=rotation, scaling=scaling, shear=shear,
                           svf_std=svf_std, svf_scale=1 / 16, flip=flip, flip_axis=0),
@@ -395,6 +403,7 @@ class MicroCT(Generator):
         self.contrast = contrast
         self.structures = tuple(structures)
         self.p_cylinder = float(p_cylinder)
+        self.cylinder_radius = radius
         self.field_sigma = field_sigma
 
     def default_labels(self, *, batch: int = 1, size: int | Sequence[int] = 64, dims: int = 3,
@@ -409,13 +418,14 @@ class MicroCT(Generator):
                                                      device=g.device))]
             lab = field(size, g, sigma=self.field_sigma) if kind == "field" else _MAKERS[kind](size, g)
             if float(torch.rand((), generator=g, device=g.device)) < self.p_cylinder:
-                lab = torch.where(cylinder_mask(size, float(_uniform((), 0.8, 1.0, g)), g), lab, PORE)
+                lab = torch.where(cylinder_mask(size, float(_uniform((), *self.cylinder_radius, g)), g), lab, PORE)
             out.append(lab)
         return torch.stack(out).unsqueeze(1)
 
     def config(self) -> dict:
         return {**super().config(), "targets": self.targets, "contrast": self.contrast,
                 "structures": list(self.structures), "p_cylinder": self.p_cylinder,
+                "cylinder_radius": list(self.cylinder_radius),
                 "field_sigma": list(self.field_sigma)}
 
 
