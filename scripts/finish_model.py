@@ -57,6 +57,9 @@ def bundle(run: Path, contrast: str | None) -> str:
     if card.spacing_unit != unit:  # a run begun before cards had the unit
         card = dataclasses.replace(card, spacing_unit=unit)
     if card.baseline:
+        if not contrast:  # a later stage keeps the contrast the bundled card names
+            path = BUNDLE / f"{card.name}.json"
+            contrast = WeightCard.load(path).training.get("contrast") if path.exists() else None
         if not contrast:
             sys.exit(f"{card.name} is a narrow baseline: give --contrast (the test contrast it was trained on)")
         card = dataclasses.replace(card, training={**card.training, "contrast": contrast})
@@ -102,7 +105,8 @@ def continued(card):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("runs", nargs="*", type=Path)
-    ap.add_argument("--contrast", default="t1w-gre-1.5t", help="narrow baselines: the test contrast they were trained on")
+    ap.add_argument("--contrast", help="narrow baselines: the test contrast they were trained on "
+                    "(default: the one the bundled card of the same name gives)")
     ap.add_argument("--testset", default="neuro-contrasts")
     ap.add_argument("--models", default="", help="bundled models to evaluate (default: the runs')")
     ap.add_argument("--records", type=Path, help="take the numbers from these benchmark records instead of running it")
@@ -118,7 +122,7 @@ def main() -> None:
         import os
 
         os.execv(sys.executable, [sys.executable, __file__, "--models", ",".join(names),
-                                  "--testset", args.testset, "--contrast", args.contrast])
+                                  "--testset", args.testset])
     if not names:
         sys.exit("nothing to evaluate: give RUN_DIRs or --models")
     from synthzoo.benchmarks import records as rec

@@ -88,3 +88,18 @@ def test_heldout_evaluation_scores_a_brain_mask_model_on_csf_gm_and_wm_together(
     other = dataclasses.replace(card, label_names=("background", "nucleus"))
     with pytest.raises(ValueError, match="toy-brain: held-out evaluation scores tissue .* this one has background, nucleus"):
         evaluate(Everywhere(), other, slices=slice(12, 14))
+
+
+def test_every_narrow_baseline_names_a_contrast_of_its_domains_test_set():
+    """The benchmark marks the contrast a narrow baseline was trained on (its card's
+    ``training["contrast"]``); it must be one of the test contrasts of the model's own domain."""
+    from synthzoo.benchmarks.runner import zoo_names
+    from synthzoo.datasets import DATASETS
+
+    by_domain: dict[str, set[str]] = {}
+    for builder in DATASETS.load_all().values():
+        by_domain.setdefault(builder.domain, set()).update(builder.contrasts)
+    narrow = [get_card(n) for n in zoo_names() if get_card(n).baseline]
+    assert len({c.domain for c in narrow}) == 7
+    for card in narrow:
+        assert card.training.get("contrast") in by_domain[card.domain], (card.name, card.training.get("contrast"))
