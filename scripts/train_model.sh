@@ -69,6 +69,9 @@ US3="${US2/--seed 1/--seed 2}"
 FLUOS="${FLUO2/--steps 4000/--steps 3000}"
 FLUOS="${FLUOS/--seed 1/--seed 2} --slab 9"
 FLUOM="${FLUOS/--seed 2/--seed 3} --p-slab 0.5"
+FLUOB="${FLUO2/--steps 4000/--steps 3000}"
+FLUOB="${FLUOB/--seed 1/--seed 4}"
+FLUOB="${FLUOB/--size 64/--size 128}"
 declare -A RECIPE=(
   # a curriculum in two stages: stage 1 is the first 1000 steps of the narrow twin's run (one
   # T1w contrast; its checkpoint at step 1000 exported to safetensors), stage 2 randomizes the
@@ -175,6 +178,13 @@ declare -A RECIPE=(
   # 0.176 s/step (patch 64 at 0.5 um: fluorescence-nuclei's 0.25 um pixels downsampled 2x).
   # Tried and not kept (docs/zoo.md): the same pair with '{"object_size": [8.0, 22.0],
   # "focus_depth": [0.0, 2.0]}' (nuclei off the focal plane) scored lower.
+  # stage 2 of the 2D pair: nuclei of any size in the image. Stage 1 saw nuclei on a grid of
+  # 6-16 pixels (3-8 um at 0.5 um); on 2D generator images with a grid of 28-48 pixels its object
+  # F1 fell from 0.64 to 0.29 and at 48-80 to 0.08 (out of the range a PNG given without
+  # --spacing often is). 3000 more steps each from the stage-1 weights (df6dd4a), lr 1e-3, seed 4,
+  # patch 128, grid size log-uniform 6-64 pixels; 0.77 s/step on one thread
+  [fluorescence-nuclei-unet-2d.stage2size]="$FLUOB --task nuclei-segmentation --generator-kwargs '{\"boundary\": true, \"object_size\": {\"type\": \"LogUniform\", \"low\": 6.0, \"high\": 64.0}}' --init-weights runs/fluorescence-nuclei-unet-2d-stage1.safetensors --init-sha256 f2428a51296529aa29c5d66eca27b4ab38f45714db06926873f678240eabf4f8 --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids of any size (grid 6-64 pixels) with random PSF, background and noise (stage 2)'"
+  [fluorescence-nuclei-unet-2d-widefield.stage2size]="$FLUOB --task nuclei-segmentation --baseline --generator-kwargs '{\"boundary\": true, \"contrast\": \"widefield\", \"object_size\": {\"type\": \"LogUniform\", \"low\": 6.0, \"high\": 64.0}}' --init-weights runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors --init-sha256 354e48971e075b867b442b1641c4443feea78c1e86b8f0ffbae6759565365c79 --description 'Narrow baseline: the same network, steps and shapes (nuclei of any size) trained on one fixed widefield microscope (stage 2)'"
   # Three classes (background, nucleus interior, boundary) so that touching nuclei separate
   # (predict --instances); the earlier 2-class pair was trained on the same recipe without it.
   [fluorescence-nuclei-unet-2d]="$FLUO --task nuclei-segmentation --generator-kwargs '{\"boundary\": true}' --description 'Nuclei (interior and boundary, for instances) vs background in fluorescence images of any microscope; 2D planes at 0.5 um; trained on packed random ellipsoids with random PSF, background and noise'"
@@ -316,6 +326,8 @@ declare -A INIT=(
   [fluorescence-nuclei-stack-unet-2d-widefield.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [fluorescence-nuclei-unet-2d.stage2slab]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
   [fluorescence-nuclei-unet-2d-widefield.stage2slab]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
+  [fluorescence-nuclei-unet-2d.stage2size]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
+  [fluorescence-nuclei-unet-2d-widefield.stage2size]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [fluorescence-nuclei-unet-2d.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d.safetensors runs/fluorescence-nuclei-unet-2d-stage1.safetensors"
   [fluorescence-nuclei-unet-2d-widefield.stage2]="df6dd4a:src/synthzoo/zoo/weights/fluorescence-nuclei-unet-2d-widefield.safetensors runs/fluorescence-nuclei-unet-2d-widefield-stage1.safetensors"
   [micro-ct-pores-unet-2d.stage2]="3f5c01b:src/synthzoo/zoo/weights/micro-ct-pores-unet-2d.safetensors runs/micro-ct-pores-unet-2d-stage1.safetensors"
