@@ -86,3 +86,18 @@ def test_predict_precision_option(tiny, tmp_path, monkeypatch):
         seen.clear()
     a, b = (np.asarray(Image.open(tmp_path / f"{p}.png")) for p in ("bfloat16", "float32"))
     assert a.shape == b.shape == (32, 40) and (a == b).mean() > 0.95
+
+
+def test_predict_says_when_it_takes_the_models_voxel_size(tiny, tmp_path):
+    """A PNG has no voxel size: predict takes the model's and says so on stderr (one line);
+    with --spacing it says nothing; stdout stays the written paths only."""
+    img = (np.arange(32 * 40).reshape(32, 40) % 251).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / "a.png", "--no-progress")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.split() == [str(tmp_path / "a.png")]
+    line = f"{tmp_path / 'in.png'}: the file gives no voxel size; taken as the model's"
+    assert line in r.stderr.replace("\n", " ") and "(give --spacing if the image's is another)" in r.stderr
+    r = invoke("predict", "tiny-test-2d", tmp_path / "in.png", tmp_path / "b.png", "--no-progress", "--spacing", "1")
+    assert r.exit_code == 0, r.output
+    assert "no voxel size" not in r.stderr and r.stdout.split() == [str(tmp_path / "b.png")]

@@ -113,7 +113,8 @@ def predict_cmd(
         with bar:
             paths = predict_file(model, input, output, probabilities=probabilities, device=device,
                                  overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite,
-                                 instances=instances, precision=precision, tta=tta, progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                 instances=instances, precision=precision, tta=tta, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                 notice=lambda line: bar.console.print(line, markup=False, highlight=False, soft_wrap=True))
     except _errors() as exc:
         _fail(str(exc))
     for p in paths:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -310,7 +310,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  overlap: float = OVERLAP, offline: bool = False,
                  spacing: float | None = None, overwrite: bool = False,
                  progress: Progress | None = None, instances: bool = False,
-                 precision: str = "auto", tta: bool = True) -> list[Path]:
+                 precision: str = "auto", tta: bool = True,
+                 notice: Callable[[str], None] | None = None) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.  With ``instances``,
     ``output`` holds object ids instead (0 background, 1..N; touching objects apart when the
@@ -320,7 +321,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     overrides the file's voxel size; a file's own voxel size is converted to the card's unit
     when the file says its unit (NIfTI ``xyzt_units``, a Zarr ``spacing_unit`` attribute, DICOM
     in mm) and taken as given when it does not; files without one (PNG, TIFF, Zarr without a
-    ``spacing`` attribute) are taken to be at the card's spacing.
+    ``spacing`` attribute) are taken to be at the card's spacing, which ``notice`` (a callable
+    taking one line, e.g. the CLI's stderr) is told, so that a wrong guess is not silent.
 
     Everything is checked before inference (device, spacing, memory, and every output under
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
@@ -369,6 +371,9 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
             where += f" (voxel size in {img.spacing_unit}, as {card.spacing_unit}: {', '.join(f'{v:g}' for v in sp)})"
     else:
         sp, where = (card.spacing,) * img.data.ndim, f"{input}"
+        if notice is not None:
+            notice(f"{input}: the file gives no voxel size; taken as the model's {card.spacing:g} "
+                   f"{card.spacing_unit} (give --spacing if the image's is another)")
     data, sp, back = to_canonical(img, sp, card)  # the grid is planned on the slices segmented
     check_spacing(card, data.shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
