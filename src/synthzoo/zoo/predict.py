@@ -322,7 +322,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     when the file says its unit (NIfTI ``xyzt_units``, a Zarr ``spacing_unit`` attribute, DICOM
     in mm) and taken as given when it does not; files without one (PNG, TIFF, Zarr without a
     ``spacing`` attribute) are taken to be at the card's spacing, which ``notice`` (a callable
-    taking one line, e.g. the CLI's stderr) is told, so that a wrong guess is not silent.
+    taking one line, e.g. the CLI's stderr) is told once the outputs are written, so that a
+    wrong guess is not silent.
 
     Everything is checked before inference (device, spacing, memory, and every output under
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
@@ -363,6 +364,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     check_writable(output, shape, img)
     if probabilities is not None:
         check_writable(probabilities, (card.n_classes, *shape), img, kind="probabilities")
+    assumed = ""
     if spacing is not None:
         sp, where = (spacing,) * img.data.ndim, f"--spacing {spacing:g}"
     elif img.spacing is not None:  # in the model's unit (a NIfTI header in mm for a um model)
@@ -371,8 +373,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
             where += f" (voxel size in {img.spacing_unit}, as {card.spacing_unit}: {', '.join(f'{v:g}' for v in sp)})"
     else:
         sp, where = (card.spacing,) * img.data.ndim, f"{input}"
-        if notice is not None:
-            notice(f"{input}: the file gives no voxel size; taken as the model's {card.spacing:g} "
+        assumed = (f"{input}: the file gives no voxel size; taken as the model's {card.spacing:g} "
                    f"{card.spacing_unit} (give --spacing if the image's is another)")
     data, sp, back = to_canonical(img, sp, card)  # the grid is planned on the slices segmented
     check_spacing(card, data.shape, sp, where)
@@ -385,4 +386,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     writes = {targets[0].path: writer(output, labels, img)}
     if probabilities is not None:
         writes[targets[1].path] = writer(probabilities, prob, img, kind="probabilities")
-    return write_outputs(writes)
+    written = write_outputs(writes)
+    if assumed and notice is not None:  # after the outputs: a refused run stays one error line
+        notice(assumed)
+    return written
