@@ -32,6 +32,7 @@ def main() -> None:
 
     import synthzoo.datasets as ds
     from synthzoo.benchmarks.runner import _zoo_probabilities
+    from synthzoo.metrics import confusion, per_label
     from synthzoo.zoo.models import create_model, get_card
 
     torch.set_num_threads(2)
@@ -51,16 +52,14 @@ def main() -> None:
     yy, xx = np.meshgrid(np.arange(truth.shape[1]) - c[0], np.arange(truth.shape[2]) - c[1], indexing="ij")
     r = np.broadcast_to(np.hypot(yy, xx)[None], truth.shape)
     core = (r <= args.core * truth.shape[1]) & fov
-    cm = np.zeros((k, k), np.int64)
-    np.add.at(cm, (truth[core], pred[core]), 1)
+    cm = confusion(pred, truth, k, core)
     ring = (r > args.core * truth.shape[1]) & fov
     print(f"{args.model} on {case.name} ({ts.card.label_names})")
     print(f"inside the core: confusion {cm.tolist()}, errors {int(cm.sum() - np.trace(cm))}")
     print(f"ring: {int(ring.sum())} voxels, {int((truth[ring] == 0).sum())} pore in the truth, "
           f"{int((pred[ring] != 0).sum())} called solid")
-    for i, name in enumerate(ts.card.label_names):
-        t, p = (truth == i) & fov, (pred == i) & fov
-        print(f"{name}: Dice {2 * (t & p).sum() / max(1, t.sum() + p.sum()):.3f}")
+    for name, m in zip(ts.card.label_names, per_label(confusion(pred, truth, k, fov))):
+        print(f"{name}: Dice {m['dice']:.3f}")
 
 
 if __name__ == "__main__":

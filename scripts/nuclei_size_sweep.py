@@ -30,7 +30,7 @@ def main() -> None:
     import torch
 
     from synthzoo.generators import create
-    from synthzoo.metrics import object_f1
+    from synthzoo.metrics import dice_per_class, object_f1
     from synthzoo.zoo.instances import instances_from_probabilities, object_classes
     from synthzoo.zoo.models import create_model, get_card
     from synthzoo.zoo.predict import predict_array
@@ -52,7 +52,7 @@ def main() -> None:
             for img, ids in samples:
                 prob = predict_array(model, card, img, spacing=(0.5, 0.5), precision="bfloat16")
                 pred, truth = np.isin(prob.argmax(0), (obj, bnd)), ids > 0
-                dice.append(2 * (pred & truth).sum() / max(1, pred.sum() + truth.sum()))
+                dice.append(dice_per_class(pred, truth, 2)[1])
                 f1.append(object_f1(pred, truth, truth_instances=ids,
                                     pred_instances=instances_from_probabilities(prob, card.label_names)))
             print(f"grid {lo}-{hi} px: {name}: Dice {np.mean(dice):.3f}, object F1 {np.mean(f1):.3f}", flush=True)
