@@ -1,12 +1,16 @@
 """Dice and object F1 of 2D nuclei models on 2D ``fluorescence`` generator images of growing
 nucleus size (the generator's ``object_size``: the spacing of the nuclei's grid, in pixels).
 
-    python scripts/nuclei_size_sweep.py MODEL[,MODEL...] [--n 6] [--size 256]
+    python scripts/nuclei_size_sweep.py MODEL[,MODEL...] [--n 6] [--size 256] [--figure PNG]
 
 Each size band draws ``--n`` images (seeds 500...) at the models' 0.5 um with the generator's
 random contrast and its true instances; the models run through ``predict_array`` (bfloat16,
-mirror averaging) and their instances come from ``synthzoo.zoo.instances``.  These are the
-generator's own images: a check of what a model has learned, not a test of unseen data.
+mirror averaging) and their instances come from ``synthzoo.zoo.instances``.  Each model runs
+twice: at the 0.5 um the images were drawn at, and at the pixel size ``predict`` takes from the
+nuclei when a file gives none (``synthzoo.zoo.scale``: measured diameter -> matched spacing).
+These are the generator's own images: a check of what a model has learned, not a test of
+unseen data.  ``--figure``: the first image of the largest band, its true nuclei and the first
+model's instances at both pixel sizes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ def main() -> None:
     ap.add_argument("models")
     ap.add_argument("--n", type=int, default=6)
     ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--figure", type=Path, default=None)
     args = ap.parse_args()
     import torch
 
@@ -34,8 +39,10 @@ def main() -> None:
     from synthzoo.zoo.instances import instances_from_probabilities, object_classes
     from synthzoo.zoo.models import create_model, get_card
     from synthzoo.zoo.predict import predict_array
+    from synthzoo.zoo.scale import estimate_object_diameter, matched_spacing
 
     torch.set_num_threads(2)
+    shown: list = []
     for lo, hi in BANDS:
         gen = create("fluorescence", spacing=0.5, instances=True, object_size=(lo, hi))
         samples = []
@@ -48,14 +55,49 @@ def main() -> None:
         for name in args.models.split(","):
             model, card = create_model(name, pretrained=True, offline=True), get_card(name)
             obj, bnd = object_classes(card.label_names)
-            dice, f1 = [], []
-            for img, ids in samples:
-                prob = predict_array(model, card, img, spacing=(0.5, 0.5), precision="bfloat16")
-                pred, truth = np.isin(prob.argmax(0), (obj, bnd)), ids > 0
-                dice.append(dice_per_class(pred, truth, 2)[1])
-                f1.append(object_f1(pred, truth, truth_instances=ids,
-                                    pred_instances=instances_from_probabilities(prob, card.label_names)))
-            print(f"grid {lo}-{hi} px: {name}: Dice {np.mean(dice):.3f}, object F1 {np.mean(f1):.3f}", flush=True)
+            for how in ("0.5 um", "measured"):
+                dice, f1, sizes = [], [], []
+                for img, ids in samples:
+                    sp = 0.5 if how == "0.5 um" else matched_spacing(card, estimate_object_diameter(img))
+                    sizes.append(sp)
+                    prob = predict_array(model, card, img, spacing=(sp, sp), precision="bfloat16")
+                    pred, truth = np.isin(prob.argmax(0), (obj, bnd)), ids > 0
+                    if (lo, hi) == BANDS[-1] and img is samples[0][0] and len(shown) < 2:
+                        shown.append((f"{name}, {how} ({sp:.2f} um per pixel)",
+                                      instances_from_probabilities(prob, card.label_names)))
+                    dice.append(dice_per_class(pred, truth, 2)[1])
+                    f1.append(object_f1(pred, truth, truth_instances=ids,
+                                        pred_instances=instances_from_probabilities(prob, card.label_names)))
+                print(f"grid {lo}-{hi} px: {name} at {how} (median {np.median(sizes):.3f} um): "
+                      f"Dice {np.mean(dice):.3f}, object F1 {np.mean(f1):.3f}", flush=True)
+    if args.figure is not None:
+        _figure(args.figure, samples[0], shown)
+
+
+def _figure(path: Path, sample, shown) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    img, ids = sample
+    rng = np.random.default_rng(0)
+
+    def colour(lab):
+        lut = rng.uniform(0.2, 1.0, (int(lab.max()) + 1, 3))
+        lut[0] = 0
+        return lut[lab]
+
+    panels = [("image (grid 48-80 pixels)", img, "gray"), ("true nuclei", colour(ids), None)]
+    panels += [(title, colour(lab), None) for title, lab in shown]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.4))
+    for ax, (title, data, cmap) in zip(axes, panels):
+        ax.imshow(data, cmap=cmap, interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(path)
 
 
 if __name__ == "__main__":

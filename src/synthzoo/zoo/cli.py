@@ -98,6 +98,7 @@ def predict_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs (never the input, never a folder that is not a previous output)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (it goes to stderr)."),
     instances: bool = typer.Option(False, "--instances", help="Write object ids (0 background, 1..N) instead of classes; touching objects are separated when the model has a boundary class (e.g. nuclei models)."),
+    object_size: Optional[str] = typer.Option(None, "--object-size", help="Nuclei models: the nuclei's diameter in the image's pixels, or 'auto' to measure it; the image is segmented at the pixel size where they match the nuclei the model was trained on. Measured by default when the file gives no pixel size."),
     tta: bool = typer.Option(True, "--tta/--no-tta", help="Average the prediction with its mirror along the axes the model was trained flipped (the left-right axis of the neuro models); --no-tta runs the network once, about twice as fast."),
 ) -> None:
     """Segment an image with a pretrained model (every output is checked before inference)."""
@@ -113,7 +114,7 @@ def predict_cmd(
         with bar:
             paths = predict_file(model, input, output, probabilities=probabilities, device=device,
                                  overlap=overlap, offline=offline, spacing=spacing, overwrite=overwrite,
-                                 instances=instances, precision=precision, tta=tta, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                 instances=instances, precision=precision, tta=tta, object_size=object_size, progress=lambda done, total: bar.update(task, completed=done, total=total),
                                  notice=lambda line: bar.console.print(line, markup=False, highlight=False, soft_wrap=True))
     except _errors() as exc:
         _fail(str(exc))

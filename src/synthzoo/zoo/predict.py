@@ -311,7 +311,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
                  spacing: float | None = None, overwrite: bool = False,
                  progress: Progress | None = None, instances: bool = False,
                  precision: str = "auto", tta: bool = True,
-                 notice: Callable[[str], None] | None = None) -> list[Path]:
+                 notice: Callable[[str], None] | None = None,
+                 object_size: float | str | None = None) -> list[Path]:
     """Segment the image file ``input`` with pretrained ``model_name``; write the label map
     to ``output`` (input's geometry) and optionally the probabilities.  With ``instances``,
     ``output`` holds object ids instead (0 background, 1..N; touching objects apart when the
@@ -324,6 +325,13 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     ``spacing`` attribute) are taken to be at the card's spacing, which ``notice`` (a callable
     taking one line, e.g. the CLI's stderr) is told once the outputs are written, so that a
     wrong guess is not silent.
+
+    A nuclei model (its generator drew objects of a size: :mod:`synthzoo.zoo.scale`) takes
+    the pixel size from the objects instead: ``object_size`` is their diameter in the image's
+    pixels, or ``"auto"`` to measure it (:func:`~synthzoo.zoo.scale.estimate_object_diameter`),
+    and the image is segmented at the pixel size where they read as the nuclei the model was
+    trained on.  A file without a pixel size is measured so by default (falling back to the
+    card's spacing when no objects are found); ``notice`` is told the measurement.
 
     Everything is checked before inference (device, spacing, memory, and every output under
     the policy of :mod:`synthzoo._outputs`: never the input, never a folder that is not a
@@ -344,6 +352,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     if spacing is not None:
         spacing = positive_finite(spacing, "--spacing")
     card = get_card(model_name)
+    object_size = _object_size_option(object_size, spacing, card)
     if instances:  # before anything is read: a model without one object label cannot
         from synthzoo.zoo.instances import InstanceError, instances_from_probabilities, object_classes
 
@@ -376,6 +385,9 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
         assumed = (f"{input}: the file gives no voxel size; taken as the model's {card.spacing:g} "
                    f"{card.spacing_unit} (give --spacing if the image's is another)")
     data, sp, back = to_canonical(img, sp, card)  # the grid is planned on the slices segmented
+    if object_size is not None or (spacing is None and img.spacing is None and _sized(card)):
+        sp, where, assumed = _object_spacing(card, data, sp, object_size, input, where, assumed,
+                                             file_spacing=img.spacing is not None)
     check_spacing(card, data.shape, sp, where)
     model = create_model(model_name, pretrained=True, offline=offline)
     prob = predict_array(model, card, data, spacing=sp, device=device, overlap=overlap,
@@ -390,3 +402,66 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     if assumed and notice is not None:  # after the outputs: a refused run stays one error line
         notice(assumed)
     return written
+
+
+def _sized(card: WeightCard) -> bool:
+    from synthzoo.zoo.scale import trained_object_diameter
+
+    return trained_object_diameter(card) is not None
+
+
+def _object_size_option(object_size: float | str | None, spacing: float | None,
+                        card: WeightCard) -> float | str | None:
+    """``--object-size`` checked before anything is read: ``auto`` or a diameter in pixels > 0,
+    not with ``--spacing``, for a model trained on objects of a size."""
+    from synthzoo.zoo.scale import ObjectSizeError
+
+    if object_size is None:
+        return None
+    if spacing is not None:
+        raise ValueError("--spacing and --object-size both set the pixel size; give one")
+    if not _sized(card):
+        raise ObjectSizeError(f"--object-size with {card.name}: the model was not trained on objects of "
+                              "a size (its generator has no object_size); it applies to nuclei models")
+    if isinstance(object_size, str) and object_size.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(object_size)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"--object-size {object_size!r}: give 'auto' or the objects' diameter in pixels (> 0)")
+    return value
+
+
+def _object_spacing(card: WeightCard, data: np.ndarray, sp: Sequence[float], object_size: float | str | None,
+                    input: Path, where: str, assumed: str, *, file_spacing: bool):
+    """``(spacing, where, notice)`` for ``data`` from its objects' size: given (pixels) or
+    measured in its planes (a 2D model's volume is canonical, planes along the last axis; a 3D
+    model's stack is ``(z, y, x)``).  In-plane pixels get the matched size; the third axis keeps
+    its ratio to them."""
+    from synthzoo.zoo.scale import ObjectSizeError, estimate_object_diameter, matched_spacing
+
+    u = card.spacing_unit
+    stack_first = data.ndim == 3 and card.dims == 3
+    if isinstance(object_size, float):
+        d, said = object_size, f"--object-size {object_size:g}"
+    else:
+        try:
+            d = estimate_object_diameter(np.moveaxis(data, 0, -1) if stack_first else data, where=str(input))
+        except ObjectSizeError as exc:
+            if object_size == "auto":
+                raise
+            return sp, where, f"{assumed}; {exc}".replace("; give --spacing or --object-size", "")
+        said = f"{input} (objects measured at {d:.1f} pixels across)"
+    s = matched_spacing(card, d)
+    plane = [1, 2] if stack_first else list(range(min(2, len(sp))))
+    ratio = s / (sum(sp[i] for i in plane) / len(plane))
+    new = tuple(s if i in plane else v * ratio for i, v in enumerate(sp))
+    if isinstance(object_size, float):
+        return new, said, ""
+    why = "the file gives no pixel size" if not file_spacing else f"the file's is {sp[0]:g} {u}"
+    line = (f"{input}: objects measured at {d:.1f} pixels across; segmented at {s:.3g} {u} per pixel, "
+            f"where they match the nuclei the model was trained on ({why}; give --spacing or "
+            "--object-size to set it)")
+    return new, said, line
