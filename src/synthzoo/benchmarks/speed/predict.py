@@ -133,6 +133,7 @@ def run_predict(config: PredictConfig, out: str | Path, *, command: str = "",
     from synthzoo import __version__
     from synthzoo.benchmarks.speed.timing import load_average, machine, run_measured, utc_now
     from synthzoo.zoo.inference import resolve_precision
+    from synthzoo.zoo.models import get_card
 
     out = Path(out)
     data = out / "data"
@@ -153,7 +154,10 @@ def run_predict(config: PredictConfig, out: str | Path, *, command: str = "",
             name = f"{kind}-{size}" + "".join(f"-{e.lstrip('-')}" for e in extra)
             target = target if default else None  # the targets are for the default sizes
             dst = data / f"{name}-labels{''.join(src.suffixes)}"
-            cmd = [sys.executable, "-m", "synthzoo", "predict", model, str(src), str(dst), "--overwrite", *extra]
+            # the PNG is drawn at the model's pixel size: say so, or predict would measure its nuclei
+            known = ["--spacing", f"{get_card(model).spacing:g}"] if kind == "png" else []
+            cmd = [sys.executable, "-m", "synthzoo", "predict", model, str(src), str(dst), "--overwrite",
+                   *known, *extra]
             runs = []
             for _ in range(config.repeats):
                 bar.update(task, description=name)
