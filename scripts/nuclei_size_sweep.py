@@ -62,12 +62,11 @@ def main() -> None:
                     sizes.append(sp)
                     prob = predict_array(model, card, img, spacing=(sp, sp), precision="bfloat16")
                     pred, truth = np.isin(prob.argmax(0), (obj, bnd)), ids > 0
+                    found = instances_from_probabilities(prob, card.label_names)
                     if (lo, hi) == BANDS[-1] and img is samples[0][0] and len(shown) < 2:
-                        shown.append((f"{name}, {how} ({sp:.2f} um per pixel)",
-                                      instances_from_probabilities(prob, card.label_names)))
+                        shown.append((f"{name}, {how} ({sp:.2f} um per pixel)", found))
                     dice.append(dice_per_class(pred, truth, 2)[1])
-                    f1.append(object_f1(pred, truth, truth_instances=ids,
-                                        pred_instances=instances_from_probabilities(prob, card.label_names)))
+                    f1.append(object_f1(pred, truth, truth_instances=ids, pred_instances=found))
                 print(f"grid {lo}-{hi} px: {name} at {how} (median {np.median(sizes):.3f} um): "
                       f"Dice {np.mean(dice):.3f}, object F1 {np.mean(f1):.3f}", flush=True)
     if args.figure is not None:

@@ -344,6 +344,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     from synthzoo.zoo.imageio import (ImageFileError, check_writable, detect_format, output_target,
                                       read_image, spacing_in, writer)
     from synthzoo.zoo.models import create_model, get_card
+    from synthzoo.zoo.scale import trained_object_diameter
 
     device = resolve_device(device)
     precision = resolve_precision(precision, device)
@@ -352,7 +353,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     if spacing is not None:
         spacing = positive_finite(spacing, "--spacing")
     card = get_card(model_name)
-    object_size = _object_size_option(object_size, spacing, card)
+    sized = trained_object_diameter(card) is not None  # a nuclei model: the pixel size can come from the nuclei
+    object_size = _object_size_option(object_size, spacing, card, sized)
     if instances:  # before anything is read: a model without one object label cannot
         from synthzoo.zoo.instances import InstanceError, instances_from_probabilities, object_classes
 
@@ -385,7 +387,7 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
         assumed = (f"{input}: the file gives no voxel size; taken as the model's {card.spacing:g} "
                    f"{card.spacing_unit} (give --spacing if the image's is another)")
     data, sp, back = to_canonical(img, sp, card)  # the grid is planned on the slices segmented
-    if object_size is not None or (spacing is None and img.spacing is None and _sized(card)):
+    if object_size is not None or (spacing is None and img.spacing is None and sized):
         sp, where, assumed = _object_spacing(card, data, sp, object_size, input, where, assumed,
                                              file_spacing=img.spacing is not None)
     check_spacing(card, data.shape, sp, where)
@@ -404,14 +406,8 @@ def predict_file(model_name: str, input: str | Path, output: str | Path, *,
     return written
 
 
-def _sized(card: WeightCard) -> bool:
-    from synthzoo.zoo.scale import trained_object_diameter
-
-    return trained_object_diameter(card) is not None
-
-
 def _object_size_option(object_size: float | str | None, spacing: float | None,
-                        card: WeightCard) -> float | str | None:
+                        card: WeightCard, sized: bool) -> float | str | None:
     """``--object-size`` checked before anything is read: ``auto`` or a diameter in pixels > 0,
     not with ``--spacing``, for a model trained on objects of a size."""
     from synthzoo.zoo.scale import ObjectSizeError
@@ -420,7 +416,7 @@ def _object_size_option(object_size: float | str | None, spacing: float | None,
         return None
     if spacing is not None:
         raise ValueError("--spacing and --object-size both set the pixel size; give one")
-    if not _sized(card):
+    if not sized:
         raise ObjectSizeError(f"--object-size with {card.name}: the model was not trained on objects of "
                               "a size (its generator has no object_size); it applies to nuclei models")
     if isinstance(object_size, str) and object_size.strip().lower() == "auto":
@@ -451,8 +447,8 @@ def _object_spacing(card: WeightCard, data: np.ndarray, sp: Sequence[float], obj
             d = estimate_object_diameter(np.moveaxis(data, 0, -1) if stack_first else data, where=str(input))
         except ObjectSizeError as exc:
             if object_size == "auto":
-                raise
-            return sp, where, f"{assumed}; {exc}".replace("; give --spacing or --object-size", "")
+                raise ObjectSizeError(f"{exc}; give --spacing or --object-size") from None
+            return sp, where, f"{assumed}; {exc}"
         said = f"{input} (objects measured at {d:.1f} pixels across)"
     s = matched_spacing(card, d)
     plane = [1, 2] if stack_first else list(range(min(2, len(sp))))

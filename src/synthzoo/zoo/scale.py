@@ -80,7 +80,7 @@ def estimate_object_diameter(image: np.ndarray, *, where: str = "image") -> floa
     if not found:
         n = max(k for _, k in readings)
         raise ObjectSizeError(f"{where}: cannot measure the size of its objects (found {n} bright "
-                              f"objects, need {MIN_OBJECTS}); give --spacing or --object-size")
+                              f"objects, need {MIN_OBJECTS})")
     return float(np.median(found))
 
 
