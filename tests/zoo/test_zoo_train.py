@@ -305,3 +305,56 @@ def test_mix_kwargs_set_the_options_of_the_mixed_generators(tmp_path):
     res = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "bad"), "--mix", "ct=0.1", "--mix-kwargs", "[1]"])
     assert res.exit_code != 0 and "--mix-kwargs '[1]'" in res.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_average_from_exports_the_mean_of_the_weights_after_each_later_step(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from synthzoo.zoo.train import SynthTrainer
+
+    torch.set_num_threads(1)
+    seen: dict[int, dict] = {}
+
+    def after_step(self, outputs, batch, batch_idx):  # the weights after each optimizer step
+        seen[int(self.global_step)] = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    monkeypatch.setattr(SynthTrainer, "on_train_batch_end", after_step, raising=False)
+    card = train(_tiny_cfg(average_from=3, poly_power=0.0), tmp_path / "avg", device="cpu", progress=False)
+    assert sorted(seen) == [1, 2, 3, 4, 5, 6]
+    got = load_file(str(tmp_path / "avg" / "neuro-mri-unet-2d.safetensors"))
+    assert card.training["average_from"] == 3 and card.training["averaged_steps"] == 3
+    assert card.training["poly_power"] == 0.0
+    moved = 0
+    for k, w in got.items():
+        mean = sum(seen[s][k] for s in (4, 5, 6)) / 3
+        torch.testing.assert_close(w, mean, rtol=1e-5, atol=1e-6)
+        moved += int(not torch.allclose(w, seen[6][k]))
+    assert moved, "the exported weights are the last step's, not the mean"
+
+
+def test_averaged_run_killed_and_resumed_exports_the_same_mean(tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    torch.set_num_threads(1)
+    cfg = _tiny_cfg(average_from=2)
+    train(cfg, tmp_path / "whole", device="cpu", progress=False)
+    _record_batches(monkeypatch, [], stop_at=5)
+    with pytest.raises(_Killed):  # killed after the checkpoint of step 4, which holds a mean of 2
+        train(cfg, tmp_path / "cut", device="cpu", progress=False)
+    ckpt = torch.load(tmp_path / "cut" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    (state,) = [v for k, v in ckpt["callbacks"].items() if "WeightAverage" in k]
+    assert ckpt["global_step"] == 4 and state["count"] == 2
+    monkeypatch.undo()
+    card = train(cfg, tmp_path / "cut", device="cpu", progress=False)
+    assert card.training["averaged_steps"] == 4
+    w1 = load_file(str(tmp_path / "whole" / "neuro-mri-unet-2d.safetensors"))
+    w2 = load_file(str(tmp_path / "cut" / "neuro-mri-unet-2d.safetensors"))
+    for k in w1:
+        torch.testing.assert_close(w2[k], w1[k], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("start", [-1, 6, 9])
+def test_average_from_outside_the_run_is_refused(tmp_path, start):
+    with pytest.raises(ValueError, match="--average-from"):
+        train(_tiny_cfg(average_from=start), tmp_path / "bad", device="cpu", progress=False)
+    assert not (tmp_path / "bad" / "checkpoints").exists()

@@ -131,6 +131,8 @@ def train_cmd(
     steps: int = typer.Option(1000, "--steps"),
     batch: int = typer.Option(8, "--batch"),
     lr: float = typer.Option(2e-3, "--lr", help="Initial learning rate (polynomial decay)."),
+    poly_power: float = typer.Option(0.9, "--poly-power", help="Power of the learning rate's decay, lr x (1 - step/steps)^power (0: a flat rate)."),
+    average_from: int = typer.Option(0, "--average-from", help="Export the mean of the weights after every step past this one (stochastic weight averaging; 0: the last weights)."),
     ce_weight: float = typer.Option(0.0, "--ce-weight", help="Weight of cross-entropy added to soft Dice."),
     levels: int = typer.Option(4, "--levels", help="U-Net levels."),
     features: int = typer.Option(16, "--features", help="U-Net base features."),
@@ -189,7 +191,8 @@ def train_cmd(
     cfg = TrainConfig(generator_kwargs=gkw, mix=mixed, mix_kwargs=mkw, task=task, baseline=baseline, description=description, slab=slab, p_slab=p_slab,
                       init_weights=init_weights, init_sha256=init_sha256,
                       generator=generator, model=model, dims=dims, size=size, spacing=spacing,
-                      steps=steps, batch=batch, lr=lr, ce_weight=ce_weight, seed=seed,
+                      steps=steps, batch=batch, lr=lr, poly_power=poly_power, average_from=average_from,
+                      ce_weight=ce_weight, seed=seed,
                       val_every=val_every, ckpt_every=ckpt_every, name=name,
                       model_kwargs={"levels": levels, "features": features, "norm": norm})
     command = "synthzoo " + " ".join(shlex.quote(a) for a in sys.argv[1:])

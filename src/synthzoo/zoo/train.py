@@ -78,6 +78,11 @@ class TrainConfig:
     #: options of the ``mix`` generators (name -> keyword arguments, e.g. ``{"ct":
     #: {"partial_volume": true}}``); a generator not named here gets its defaults
     mix_kwargs: dict[str, dict] = field(default_factory=dict)
+    #: weight averaging: from this step on, the exported weights are the running mean of the
+    #: network's weights after every step (stochastic weight averaging, Izmailov et al., UAI
+    #: 2018; averaged densely as SWAD does for domain generalization, Cha et al., NeurIPS
+    #: 2021), best with a flat learning rate there (``poly_power`` 0); 0 exports the last weights
+    average_from: int = 0
 
     def card_name(self) -> str:
         return self.name or f"{self.generator}-{self.model}-{self.dims}d"
@@ -208,6 +213,47 @@ class SynthTrainer(L.LightningModule):
             write_text(self.metrics_path, "".join(ln + "\n" for ln in lines))
 
 
+class WeightAverage(L.Callback):
+    """The running mean of the network's weights after every step past ``start``
+    (:attr:`TrainConfig.average_from`).  Saved in the checkpoint with the rest of the run; it
+    must come before :class:`AtomicCheckpoint` in the callbacks, so that a checkpoint holds the
+    mean up to and including its own step."""
+
+    def __init__(self, start: int) -> None:
+        self.start = int(start)
+        self.average: dict[str, torch.Tensor] | None = None
+        self.count = 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step > self.start:
+            self.add(pl_module.model)
+
+    @torch.no_grad()
+    def add(self, model: torch.nn.Module) -> None:
+        state = model.state_dict()
+        self.count += 1
+        if self.average is None:
+            self.average = {k: v.detach().float().clone() for k, v in state.items()}
+            return
+        for k, v in state.items():
+            if v.is_floating_point():
+                self.average[k] += (v.detach().float() - self.average[k]) / self.count
+            else:  # counters (a batch norm's num_batches_tracked): the latest
+                self.average[k] = v.detach().float().clone()
+
+    def averaged(self, model: torch.nn.Module) -> dict[str, torch.Tensor] | None:
+        """The mean in ``model``'s dtypes and devices; ``None`` before anything was added."""
+        if self.average is None:
+            return None
+        return {k: self.average[k].to(v.device, v.dtype) for k, v in model.state_dict().items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "count": self.count, "average": self.average}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.count, self.average = int(state["count"]), state["average"]
+
+
 class AtomicCheckpoint(L.Callback):
     """Saves ``OUT/checkpoints/last.ckpt`` every ``every`` steps: written to a temporary name,
     then renamed, so a kill mid-write never leaves a broken checkpoint."""
@@ -239,6 +285,8 @@ def build(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.nn.Module]:
         raise ValueError(f"--slab must be >= 0, got {cfg.slab}")
     if not 0 <= cfg.p_slab <= 1:
         raise ValueError(f"--p-slab must be in [0, 1], got {cfg.p_slab}")
+    if not 0 <= cfg.average_from < cfg.steps:
+        raise ValueError(f"--average-from must be in [0, --steps) (0: no averaging), got {cfg.average_from}")
     if cfg.p_slab < 1 and not cfg.slab:
         raise ValueError("--p-slab is the fraction of slab batches: it needs --slab")
     if cfg.slab and (cfg.dims != 2 or 3 not in gen.dims):
@@ -327,7 +375,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
     accel = {"auto": "auto", "cpu": "cpu", "cuda": "gpu", "gpu": "gpu"}.get(device)
     if accel is None:
         raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda")
-    callbacks: list[L.Callback] = [AtomicCheckpoint(ckpt, cfg.ckpt_every)]
+    average = WeightAverage(cfg.average_from) if cfg.average_from else None
+    callbacks: list[L.Callback] = [*([average] if average else []), AtomicCheckpoint(ckpt, cfg.ckpt_every)]
     if progress:
         from lightning.pytorch.callbacks import RichProgressBar
 
@@ -347,6 +396,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
         raise RuntimeError(f"training stopped at step {trainer.global_step} of {cfg.steps}")
     name = cfg.card_name()
     wpath = out / f"{name}.safetensors"
+    if average is not None and average.average is not None:
+        model.load_state_dict(average.averaged(model), strict=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write(wpath, lambda p: save_file(state, str(p)))
     val = module.validate()
@@ -364,6 +415,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "ce_weight": cfg.ce_weight, "seed": cfg.seed, "loss": "soft-dice" + (" + ce" if cfg.ce_weight else ""),
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
                   "anatomy": getattr(gen, "anatomy", None),
+                  **({"average_from": cfg.average_from, "averaged_steps": average.count if average else 0}
+                     if cfg.average_from else {}),
                   **({"slab": cfg.slab} if cfg.slab else {}),
                   **({"p_slab": cfg.p_slab} if cfg.slab and cfg.p_slab < 1 else {}),
                   **({"mix": {k: {"fraction": p, "generator": g.config()} for (k, p), g in
