@@ -354,7 +354,10 @@ def test_averaged_run_killed_and_resumed_exports_the_same_mean(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("start", [-1, 6, 9])
-def test_average_from_outside_the_run_is_refused(tmp_path, start):
+def test_average_from_outside_the_run_is_refused_and_the_folder_stays_free(tmp_path, start):
     with pytest.raises(ValueError, match="--average-from"):
-        train(_tiny_cfg(average_from=start), tmp_path / "bad", device="cpu", progress=False)
-    assert not (tmp_path / "bad" / "checkpoints").exists()
+        train(_tiny_cfg(average_from=start), tmp_path / "run", device="cpu", progress=False)
+    assert not (tmp_path / "run").exists()
+    # the corrected command in the same folder runs (a left-over config.json would refuse it)
+    card = train(_tiny_cfg(average_from=4), tmp_path / "run", device="cpu", progress=False)
+    assert card.training["averaged_steps"] == 2

@@ -365,8 +365,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
     from safetensors.torch import save_file
 
     out = Path(out)
+    model, gen = build(cfg)  # a refused option leaves nothing behind: the folder stays free for the corrected run
     _check_resume(out, cfg)
-    model, gen = build(cfg)
     ckpt = out / CKPT
     resume = ckpt if ckpt.exists() else None
     if resume is None and (out / "metrics.jsonl").exists():
