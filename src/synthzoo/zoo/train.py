@@ -241,14 +241,14 @@ class WeightAverage(L.Callback):
             else:  # counters (a batch norm's num_batches_tracked): the latest
                 self.average[k] = v.detach().float().clone()
 
-    def averaged(self, model: torch.nn.Module) -> dict[str, torch.Tensor] | None:
-        """The mean in ``model``'s dtypes and devices; ``None`` before anything was added."""
-        if self.average is None:
-            return None
+    def averaged(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """The mean in ``model``'s dtypes and devices (at least one step was added: ``build``
+        keeps ``average_from`` below ``steps``)."""
+        assert self.average is not None, "no step was averaged"
         return {k: self.average[k].to(v.device, v.dtype) for k, v in model.state_dict().items()}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "count": self.count, "average": self.average}
+        return {"count": self.count, "average": self.average}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.count, self.average = int(state["count"]), state["average"]
@@ -396,7 +396,7 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
         raise RuntimeError(f"training stopped at step {trainer.global_step} of {cfg.steps}")
     name = cfg.card_name()
     wpath = out / f"{name}.safetensors"
-    if average is not None and average.average is not None:
+    if average is not None:
         model.load_state_dict(average.averaged(model), strict=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write(wpath, lambda p: save_file(state, str(p)))
@@ -415,8 +415,8 @@ def train(cfg: TrainConfig, out: str | Path, *, device: str = "auto", command: s
                   "ce_weight": cfg.ce_weight, "seed": cfg.seed, "loss": "soft-dice" + (" + ce" if cfg.ce_weight else ""),
                   "wall_time_s": round(module.wall_time, 1), "hardware": hw,
                   "anatomy": getattr(gen, "anatomy", None),
-                  **({"average_from": cfg.average_from, "averaged_steps": average.count if average else 0}
-                     if cfg.average_from else {}),
+                  **({"average_from": cfg.average_from, "averaged_steps": average.count}
+                     if average is not None else {}),
                   **({"slab": cfg.slab} if cfg.slab else {}),
                   **({"p_slab": cfg.p_slab} if cfg.slab and cfg.p_slab < 1 else {}),
                   **({"mix": {k: {"fraction": p, "generator": g.config()} for (k, p), g in
