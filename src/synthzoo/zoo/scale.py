@@ -22,6 +22,8 @@ with a learned size model; here the size is measured directly:
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import numpy as np
@@ -92,13 +94,20 @@ def trained_object_diameter(card: Any) -> float | None:
     spec = (gen.get("labels") or {}).get("object_size")
     if spec is None:
         return None
+    return READ_PER_GRID * _median_grid(json.dumps(spec, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _median_grid(spec: str) -> float:
+    """Median of an ``object_size`` sampler (its JSON config), drawn once per sampler: every
+    :func:`matched_spacing` of a model needs it."""
     import torch
 
     from synthzoo.generators.engine.samplers import as_sampler
 
     g = torch.Generator().manual_seed(0)
-    grid = as_sampler(spec, name="object_size").sample((4001,), generator=g).abs().clamp_min(2.0)
-    return READ_PER_GRID * float(grid.median())
+    grid = as_sampler(json.loads(spec), name="object_size").sample((4001,), generator=g).abs().clamp_min(2.0)
+    return float(grid.median())
 
 
 def matched_spacing(card: Any, diameter: float) -> float:
