@@ -18,8 +18,9 @@ def root(tmp_path_factory):
     return tmp_path_factory.mktemp("testsets")  # the runner builds the quick sets here once
 
 
-def _check_dice_independently(root, r):
-    """A zoo record's Dice against one computed here from the case and the model alone."""
+def _check_dice_independently(root, r, tta=True):
+    """A zoo record's Dice against one computed here from the case and the model alone
+    (``tta``: mirror averaged, as ``predict`` does by default)."""
     import numpy as np
 
     import synthzoo.datasets as ds
@@ -30,7 +31,7 @@ def _check_dice_independently(root, r):
     assert case.attrs.get("axes", "xyz") == "xyz"
     card = get_card(r["model"])
     prob = predict_array(create_model(r["model"], pretrained=True, offline=True), card,
-                         np.asarray(case.image, np.float32), spacing=case.spacing)
+                         np.asarray(case.image, np.float32), spacing=case.spacing, tta=tta)
     pred, truth = prob.argmax(0), np.asarray(case.labels)
     keep = np.ones(truth.shape, bool) if case.mask is None else np.asarray(case.mask) != 0
     a, b = (pred == r["label_index"]) & keep, (truth == r["label_index"]) & keep
@@ -122,6 +123,43 @@ def test_a_suite_of_every_case_resumes_from_one_with_one_case_per_contrast(root,
         f"{c}-001" for c in {r["contrast"] for r in first} if c != "mni152-t1")
     with pytest.raises(ValueError, match="cases_per_contrast must be >= 1 or None, got 0"):
         Suite("x", "x", "quick", cases_per_contrast=0)
+
+
+def test_a_suite_without_mirror_averaging_runs_each_network_once_as_a_version_of_its_own(root, tmp_path,
+                                                                                        monkeypatch):
+    """``main`` runs the zoo networks once per image: its zoo records are those of
+    ``predict_array(tta=False)`` under a version of their own (``-nomirror``), so a mirrored
+    suite on the same output runs the zoo model again and reuses only the baseline's runs."""
+    from synthzoo.benchmarks.suites import SUITES, Suite
+    from synthzoo.zoo.models import get_card
+    from synthzoo.zoo.predict import tta_axes
+
+    assert SUITES["main"].tta is False and SUITES["full"].tta and SUITES["quick"].tta
+    monkeypatch.setitem(SUITES, "quick-once", Suite("quick-once", "x", "quick", cases_per_contrast=1, tta=False))
+    zoo = "ct-tissue-unet-2d"
+    assert tta_axes(get_card(zoo))[0]  # a model trained flipped: mirror averaging changes its input
+    out = tmp_path / "bench"
+    once = run([zoo, "multi-otsu"], ["ct-head"], root, out, suite="quick-once", progress=False)
+    first = read_records(out / "records.jsonl")
+    prec = resolve_precision("auto", "cpu")
+    suffix = "" if prec == "float32" else f"-{prec}"
+    zr = [r for r in first if r["model"] == zoo]
+    labels = len(get_card(zoo).label_names)
+    assert once["tta"] is False and once["runs"] == once["new"] == 8 and len(zr) == 4 * labels
+    assert all(r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}-nomirror{suffix}"
+               for r in zr)
+    for r in zr[1::labels]:  # one foreground label per case: a prediction each
+        _check_dice_independently(root, r, tta=False)
+    mirrored = run([zoo, "multi-otsu"], ["ct-head"], root, out, quick=True, progress=False)
+    records = read_records(out / "records.jsonl")
+    assert mirrored["tta"] is True and mirrored["new"] == 4 and mirrored["skipped"] == 4
+    assert records[: len(first)] == first
+    again = [r for r in records[len(first):]]
+    assert {r["model"] for r in again} == {zoo} and len(again) == 4 * labels
+    assert all(r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}{suffix}"
+               for r in again)
+    for r in again[1::labels]:
+        _check_dice_independently(root, r)
 
 
 def test_a_suites_baselines_narrow_the_default_models(root, tmp_path, monkeypatch):

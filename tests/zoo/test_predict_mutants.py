@@ -140,6 +140,9 @@ def test_inference_version_is_part_of_a_zoo_models_bench_identity():
     assert v == "ab" * 32 + f"+inference{P.INFERENCE_VERSION}" and P.INFERENCE_VERSION >= 2
     assert _short_version(v) == "ab" * 6 + f"+inference{P.INFERENCE_VERSION}"
     assert _short_version("1") == "1"
+    assert zoo_version("ab" * 32, "bfloat16") == v + "-bfloat16"
+    assert zoo_version("ab" * 32, tta=False) == v + "-nomirror"  # a single pass is another procedure
+    assert zoo_version("ab" * 32, "bfloat16", tta=False) == v + "-nomirror-bfloat16"
 
 
 class Coords(torch.nn.Module):

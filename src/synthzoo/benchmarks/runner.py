@@ -98,19 +98,22 @@ def all_model_names() -> list[str]:
     return zoo_names() + BASELINES.names()
 
 
-def zoo_version(weights_sha256: str, precision: str = "float32") -> str:
+def zoo_version(weights_sha256: str, precision: str = "float32", tta: bool = True) -> str:
     """A zoo model's version in the records: its weights, the inference procedure
-    (:data:`synthzoo.zoo.predict.INFERENCE_VERSION`) and, when not float32, the precision the
-    network ran in (``-bfloat16``), so that a change of any of them is a new run."""
+    (:data:`synthzoo.zoo.predict.INFERENCE_VERSION`; ``-nomirror`` when its mirror averaging
+    is off, as in suite ``main``) and, when not float32, the precision the network ran in
+    (``-bfloat16``), so that a change of any of them is a new run."""
     from synthzoo.zoo.predict import INFERENCE_VERSION
 
-    return f"{weights_sha256}+inference{INFERENCE_VERSION}" + ("" if precision == "float32" else f"-{precision}")
+    return (f"{weights_sha256}+inference{INFERENCE_VERSION}" + ("" if tta else "-nomirror")
+            + ("" if precision == "float32" else f"-{precision}"))
 
 
-def with_precision(bms: Iterable[BenchModel], precision: str) -> list[BenchModel]:
-    """``bms`` with the zoo models' versions (:func:`zoo_version`, float32) made those of a run
-    in ``precision`` (a resolved one); other versions are kept as they are."""
-    return [replace(bm, version=zoo_version(bm.weights_sha256, precision))
+def with_inference(bms: Iterable[BenchModel], precision: str, tta: bool = True) -> list[BenchModel]:
+    """``bms`` with the zoo models' versions (:func:`zoo_version`, float32, mirrored) made those
+    of a run in ``precision`` (a resolved one) with mirror averaging ``tta``; other versions are
+    kept as they are."""
+    return [replace(bm, version=zoo_version(bm.weights_sha256, precision, tta))
             if bm.kind != "classical" and bm.weights_sha256 and bm.version == zoo_version(bm.weights_sha256)
             else bm for bm in bms]
 
@@ -221,7 +224,7 @@ def _zoo_probabilities(model: Any, card: Any, case: Any, device: str, precision:
                        tta: bool = True) -> np.ndarray:
     """Class probabilities ``(K, *case layout)`` of a zoo model on ``case`` (the network run
     in ``precision``; ``tta``: mirror averaging, part of the inference procedure the records'
-    model versions name, so only a measurement of its effect turns it off)."""
+    model versions name (:func:`zoo_version`))."""
     from synthzoo.zoo.predict import pages_last, predict_array
 
     axes = str(case.attrs.get("axes", "xyz"))
@@ -268,9 +271,11 @@ def _zoo_predict(model: Any, card: Any, case: Any, device: str, ctx: dict[str, A
 
 def predict_case(bm: BenchModel, case: Any, ctx: dict[str, Any], device: str) -> tuple[np.ndarray, str | None]:
     """Label map of ``case`` by ``bm`` (and the baseline's calibration note); a zoo model's
-    network runs in ``ctx["precision"]`` (default float32)."""
+    network runs in ``ctx["precision"]`` (default float32), mirror averaged unless
+    ``ctx["tta"]`` is false."""
     if bm.kind != "classical":
-        return _zoo_predict(ctx["model"], ctx["card"], case, device, ctx, ctx.get("precision", "float32")), None
+        return _zoo_predict(ctx["model"], ctx["card"], case, device, ctx, ctx.get("precision", "float32"),
+                            ctx.get("tta", True)), None
     img = np.asarray(case.image.compute(), np.float32)
     mask = None if case.mask is None else np.asarray(case.mask.compute())
     return BASELINES.get(bm.name).predict(img, mask, ctx["mapping"]), ctx["calibration"]
@@ -295,7 +300,8 @@ class RunSpec:
     build; ``provenance``, ``testset_sha256`` and ``case_sha256`` are computed once by the
     coordinating process so that every worker writes the same values; ``threads`` (``None``:
     leave as is) is the torch thread count of the worker process; ``precision`` (resolved:
-    not ``auto``) is what a zoo model's network runs in, and is part of its ``model.version``."""
+    not ``auto``) is what a zoo model's network runs in and ``tta`` whether its prediction is
+    mirror averaged; both are part of its ``model.version``."""
 
     key: str
     model: BenchModel
@@ -310,6 +316,7 @@ class RunSpec:
     provenance: tuple[tuple[str, Any], ...]
     threads: int | None = None
     precision: str = "float32"
+    tta: bool = True
 
 
 #: how long to try to reach a ``--scheduler`` before giving up
@@ -366,7 +373,7 @@ def compute_run(spec: RunSpec) -> list[dict[str, Any]]:
         ctx["mapping"], ctx["calibration"] = _cached(
             ("calibration", bm.name, bm.version, spec.testset, spec.calib_root, case.contrast),
             lambda: _calibration(bm, calib, case.contrast, k))
-    ctx["precision"] = spec.precision
+    ctx["precision"], ctx["tta"] = spec.precision, spec.tta
     pred, calibration = predict_case(bm, case, ctx, spec.device)
     objects = object_labels(ts.card) if target == "labels" else ()
     truth_ids = case.instances if objects else None
@@ -410,7 +417,8 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
     same ``out`` at the same time is refused (:class:`~synthzoo.benchmarks.records.RecordError`).
     ``precision``: what zoo networks run in (:func:`synthzoo.zoo.inference.resolve_precision`;
     ``auto``: bfloat16 where ``device`` computes it natively); a precision other than float32
-    is part of the model's version, so runs of different precisions are never mixed."""
+    is part of the model's version, so runs of different precisions are never mixed, and so is
+    the suite's mirror averaging (:attr:`~synthzoo.benchmarks.suites.Suite.tta`)."""
     from synthzoo.benchmarks.suites import DEFAULT_SUITE, get_suite
     from synthzoo.zoo.inference import resolve_precision
 
@@ -438,7 +446,7 @@ def run(models: Iterable[str] | None = None, testsets: Iterable[str] | None = No
         precision = resolve_precision(precision, device)
     except ValueError as exc:
         raise BenchmarkError(str(exc)) from None
-    bms = with_precision(bms, precision)
+    bms = with_inference(bms, precision, su.tta)
     out = Path(out)
     with rec.RecordStore(out) as store:  # locks OUT; drops runs whose rows do not match their marker
         return _run(store, bms, names, root, out, suite=su, device=device, seed=seed, progress=progress,
@@ -458,8 +466,8 @@ def _first_cases(ts: Any, per_contrast: int | None) -> list[Any]:
 
 def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: str | Path | None,
            out: Path, *, quick: bool, device: str, seed: int, threads: int | None,
-           on_testset: Any = None, cases_per_contrast: int | None = None, precision: str = "float32"
-           ) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
+           on_testset: Any = None, cases_per_contrast: int | None = None, precision: str = "float32",
+           tta: bool = True) -> tuple[list[tuple[BenchModel, str, str, str]], list[RunSpec]]:
     """Build missing test sets (and calibration builds), then list every run as
     ``(model, test set, case, key)`` and the specs of those not done, in a fixed order
     (the first ``cases_per_contrast`` cases of each contrast; ``None``: all)."""
@@ -492,7 +500,7 @@ def _specs(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root
                     _open_or_build(name, calib_root, size=ts.card.size, seed=ts.card.seed + 1, cases=1)
                     calibrated = True
                 specs.append(RunSpec(key, bm, name, str(sub), case.name, str(calib_root), device, seed,
-                                     ts_sha, case_sha[case.name], prov, threads, precision))
+                                     ts_sha, case_sha[case.name], prov, threads, precision, tta))
     return runs, specs
 
 
@@ -597,7 +605,7 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
         task = bar.add_task("test sets", total=len(names))
         runs, specs = _specs(store, bms, names, root, out, quick=suite.quick, device=device, seed=seed,
                              threads=_threads(workers), cases_per_contrast=suite.cases_per_contrast,
-                             precision=precision,
+                             precision=precision, tta=suite.tta,
                              on_testset=lambda n: bar.update(task, completed=names.index(n),
                                                              description=f"test set {n} (opening or building)"))
     todo = {s.key for s in specs}
@@ -613,6 +621,6 @@ def _run(store: rec.RecordStore, bms: list[BenchModel], names: list[str], root: 
         bar.update(task, description=f"bench {suite.name}")
     return {"suite": suite.name, "records": str(store.path), "runs": len(runs), "new": len(specs),
             "skipped": len(runs) - len(specs), "ran": list(ran.values()),
-            "workers": ex.n_workers, "scheduler": scheduler, "precision": precision,
+            "workers": ex.n_workers, "scheduler": scheduler, "precision": precision, "tta": suite.tta,
             "dropped_unfinished_records": recon.dropped_rows, "recomputed_runs": len(recon.dropped_runs),
             "notes": recon.notes(store.path), "seconds": round(time.perf_counter() - t_start, 2)}

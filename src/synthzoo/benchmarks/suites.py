@@ -8,9 +8,11 @@ is compared).  ``--models`` / ``--testsets`` narrow a suite further.
   the tests and the README use.
 - ``main``: every test set at its ``default_size``, the first case of each contrast, every
   bundled zoo model and the ``multi-otsu`` baseline (``kmeans``, within a few thousandths of it
-  on every contrast of the published board, is left to ``full``): the benchmark stage of the
-  main job (``synthzoo run-default``); its runs are a subset of ``full``'s, so ``full`` on the
-  same output resumes from them.
+  on every contrast of the published board, is left to ``full``), the networks run once per
+  image (no mirror averaging: half the network time, within 0.01 Dice of the mirrored
+  prediction on every contrast, ``docs/benchmark.md``): the benchmark stage of the main job
+  (``synthzoo run-default``).  Its zoo runs are versions of their own (``-nomirror``), so
+  ``full`` on the same output reuses only its baseline runs.
 - ``full``: every test set at its ``default_size``, every case, every model (the numbers in
   ``docs/benchmark.md`` and the published board ``leaderboard/``).
 """
@@ -28,7 +30,9 @@ class Suite:
     every bundled zoo model and baseline) at ``size`` (``"quick"`` or ``"default"``: each
     builder's ``quick_size`` or ``default_size``), the first ``cases_per_contrast`` cases of each
     contrast (``None``: every case).  ``baselines`` narrows the classical baselines of
-    ``models=None`` (``None``: all of them)."""
+    ``models=None`` (``None``: all of them).  ``tta``: zoo networks are mirror averaged
+    (:func:`~synthzoo.zoo.predict.tta_axes`), as ``synthzoo predict`` does by default; off, they
+    run once per image."""
 
     name: str
     description: str
@@ -37,6 +41,7 @@ class Suite:
     models: tuple[str, ...] | None = None
     cases_per_contrast: int | None = None
     baselines: tuple[str, ...] | None = None
+    tta: bool = True
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -54,8 +59,8 @@ SUITES: dict[str, Suite] = {
     "quick": Suite("quick", "every test set at its quick size, one case per contrast, every model "
                    "(about a minute on 2 CPU cores)", "quick", cases_per_contrast=1),
     "main": Suite("main", "every test set at its default size, one case per contrast, every zoo model "
-                  "and multi-otsu (the main job's benchmark stage)", "default", cases_per_contrast=1,
-                  baselines=("multi-otsu",)),
+                  "run once per image (no mirror averaging) and multi-otsu (the main job's benchmark "
+                  "stage)", "default", cases_per_contrast=1, baselines=("multi-otsu",), tta=False),
     "full": Suite("full", "every test set at its default size, every case, every model", "default"),
 }
 DEFAULT_SUITE = "full"
