@@ -31,6 +31,7 @@ def test_bench_run_and_table_in_process(tmp_path):
     assert r.exit_code == 0, r.output
     assert "| kmeans | classical baseline |" in r.output
     assert "suite quick: 6 run(s), 0 new, 6 already done (skipped)" in r.output and "in 1 process(es)" in r.output
+    assert "mirror averaged" in r.output  # the quick suite mirrors, as predict does
     assert "  kmeans      fluorescence-nuclei       0 new    3 skipped" in r.output
     assert f"records: {out / 'records.jsonl'}" in r.output and f"tables: {out / 'benchmark.md'}" in r.output
     assert len((out / "records.jsonl").read_text().splitlines()) == 12
@@ -72,3 +73,13 @@ def test_run_and_table_are_in_the_main_cli():
     assert r.exit_code == 0, r.output
     for cmd in ("run", "table", "speed", "steps"):
         assert cmd in r.output
+
+
+def test_the_summary_says_how_the_networks_ran():
+    from synthzoo.benchmarks.run_cli import summary_text
+
+    s = {"suite": "main", "runs": 1, "new": 1, "skipped": 0, "seconds": 1.0, "workers": 1,
+         "ran": [{"model": "m", "testset": "t", "new": 1, "skipped": 0}], "records": "r.jsonl"}
+    assert "networks in bfloat16, once per image (no mirror averaging)" in summary_text(
+        {**s, "precision": "bfloat16", "tta": False})
+    assert "networks in float32, mirror averaged" in summary_text({**s, "precision": "float32", "tta": True})

@@ -21,11 +21,14 @@ def _split(values: Optional[List[str]]) -> Optional[list[str]]:
 
 def summary_text(summary: dict) -> str:
     """What ``bench run`` did, in a few lines: the suite, each model x test set (new runs and
-    runs skipped as already done), the time and where the records and tables are."""
+    runs skipped as already done), the time, how the networks ran (precision, mirror averaging)
+    and where the records and tables are."""
     where = (f"on {summary['workers']} worker(s) of {summary['scheduler']}" if summary.get("scheduler")
              else f"in {summary['workers']} process(es)")
     lines = [f"suite {summary['suite']}: {summary['runs']} run(s), {summary['new']} new, "
-             f"{summary['skipped']} already done (skipped), {summary['seconds']} s {where}"]
+             f"{summary['skipped']} already done (skipped), {summary['seconds']} s {where}; networks in "
+             f"{summary.get('precision', 'float32')}, "
+             + ("mirror averaged" if summary.get("tta", True) else "once per image (no mirror averaging)")]
     width = max([len(r["model"]) for r in summary["ran"]] + [5])
     for r in summary["ran"]:
         lines.append(f"  {r['model']:<{width}}  {r['testset']:<22} {r['new']:>4} new {r['skipped']:>4} skipped")
