@@ -8,9 +8,11 @@ Stages run in order, each writing under ``out``:
 3. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
    trained on (Dice per class, JSON per model);
 4. ``benchmark``: the bundled zoo models and the classical baselines on the test sets of
-   stage 2, one case per contrast (suite ``main``; ``quick``: suite ``quick``; records,
+   stage 2, one case per contrast, each network run once per image (suite ``main``; ``quick``:
+   suite ``quick``, mirror averaged; records,
    done-markers, tables and figure under ``out/benchmark``; resumable run by run;
-   ``synthzoo bench run full --root out/testsets --out out/benchmark`` adds the other cases;
+   ``synthzoo bench run full --root out/testsets --out out/published`` runs every case with
+   mirror averaging, as published (``scripts/publish_leaderboard.sh``);
    ``workers``: the runs in that many local worker processes; by default in this process: on
    the 2-core development machine the main job took 11.5 min with 2 workers (1199 s CPU, 306 s
    of it system time) against 8.2 min in this process one run at a time (710 s CPU); with two

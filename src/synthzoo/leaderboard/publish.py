@@ -40,8 +40,8 @@ def readme(df, sources: list[dict]) -> str:
         f"{', '.join(sorted(df['device'].unique()))}",
         f"- input: {', '.join(s['path'] + ' (sha256 ' + s['sha256'][:12] + ')' for s in sources)}",
         "",
-        f"Regenerate (from the repository root; resumable, reuses the main job's runs in "
-        f"`out/benchmark`): `{COMMAND}`.",
+        f"Regenerate (from the repository root; resumable, records in `out/published`, on the "
+        f"main job's test sets): `{COMMAND}`.",
     ]
     return "\n".join(lines) + "\n"
 
