@@ -9,7 +9,7 @@ Stages run in order, each writing under ``out``:
    trained on (Dice per class, JSON per model);
 4. ``benchmark``: the bundled zoo models and the classical baselines on the test sets of
    stage 2, one case per contrast, each network run once per image (suite ``main``; ``quick``:
-   suite ``quick``, mirror averaged; records,
+   suite ``quick``; records,
    done-markers, tables and figure under ``out/benchmark``; resumable run by run;
    ``synthzoo bench run full --root out/testsets --out out/published`` runs every case with
    mirror averaging, as published (``scripts/publish_leaderboard.sh``);

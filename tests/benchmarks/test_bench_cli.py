@@ -31,7 +31,7 @@ def test_bench_run_and_table_in_process(tmp_path):
     assert r.exit_code == 0, r.output
     assert "| kmeans | classical baseline |" in r.output
     assert "suite quick: 6 run(s), 0 new, 6 already done (skipped)" in r.output and "in 1 process(es)" in r.output
-    assert "mirror averaged" in r.output  # the quick suite mirrors, as predict does
+    assert "once per image (no mirror averaging)" in r.output  # the quick suite, as the main job
     assert "  kmeans      fluorescence-nuclei       0 new    3 skipped" in r.output
     assert f"records: {out / 'records.jsonl'}" in r.output and f"tables: {out / 'benchmark.md'}" in r.output
     assert len((out / "records.jsonl").read_text().splitlines()) == 12

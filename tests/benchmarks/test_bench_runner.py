@@ -95,10 +95,11 @@ def test_interrupted_run_resumes_without_duplicate_records(root, tmp_path, monke
     assert r["schema_version"] == 2 and r["model_kind"] == "zoo"
     prec = resolve_precision("auto", "cpu")  # bfloat16 on a CPU that computes it natively
     assert s["precision"] == prec
-    assert r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}" + (
+    assert s["tta"] is False  # the quick suite, like the main job's, runs each network once
+    assert r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}-nomirror" + (
         "" if prec == "float32" else f"-{prec}")
     assert len(r["testset_sha256"]) == 64 and len(r["case_sha256"]) == 64 and r["trained_contrast"] is None
-    _check_dice_independently(root, r)
+    _check_dice_independently(root, r, tta=False)
     b = next(r for r in records if r["model"] == "multi-otsu")
     assert b["model_kind"] == "classical" and b["weights_sha256"] is None
     assert "calibration case of the same contrast" in b["calibration"] and "seed 1" in b["calibration"]
@@ -127,19 +128,19 @@ def test_a_suite_of_every_case_resumes_from_one_with_one_case_per_contrast(root,
 
 def test_a_suite_without_mirror_averaging_runs_each_network_once_as_a_version_of_its_own(root, tmp_path,
                                                                                         monkeypatch):
-    """``main`` runs the zoo networks once per image: its zoo records are those of
+    """``main`` and ``quick`` run the zoo networks once per image: their zoo records are those of
     ``predict_array(tta=False)`` under a version of their own (``-nomirror``), so a mirrored
     suite on the same output runs the zoo model again and reuses only the baseline's runs."""
     from synthzoo.benchmarks.suites import SUITES, Suite
     from synthzoo.zoo.models import get_card
     from synthzoo.zoo.predict import tta_axes
 
-    assert SUITES["main"].tta is False and SUITES["full"].tta and SUITES["quick"].tta
-    monkeypatch.setitem(SUITES, "quick-once", Suite("quick-once", "x", "quick", cases_per_contrast=1, tta=False))
+    assert SUITES["main"].tta is False and SUITES["quick"].tta is False and SUITES["full"].tta
+    monkeypatch.setitem(SUITES, "quick-mirrored", Suite("quick-mirrored", "x", "quick", cases_per_contrast=1))
     zoo = "ct-tissue-unet-2d"
     assert tta_axes(get_card(zoo))[0]  # a model trained flipped: mirror averaging changes its input
     out = tmp_path / "bench"
-    once = run([zoo, "multi-otsu"], ["ct-head"], root, out, suite="quick-once", progress=False)
+    once = run([zoo, "multi-otsu"], ["ct-head"], root, out, quick=True, progress=False)
     first = read_records(out / "records.jsonl")
     prec = resolve_precision("auto", "cpu")
     suffix = "" if prec == "float32" else f"-{prec}"
@@ -150,7 +151,7 @@ def test_a_suite_without_mirror_averaging_runs_each_network_once_as_a_version_of
                for r in zr)
     for r in zr[1::labels]:  # one foreground label per case: a prediction each
         _check_dice_independently(root, r, tta=False)
-    mirrored = run([zoo, "multi-otsu"], ["ct-head"], root, out, quick=True, progress=False)
+    mirrored = run([zoo, "multi-otsu"], ["ct-head"], root, out, suite="quick-mirrored", progress=False)
     records = read_records(out / "records.jsonl")
     assert mirrored["tta"] is True and mirrored["new"] == 4 and mirrored["skipped"] == 4
     assert records[: len(first)] == first

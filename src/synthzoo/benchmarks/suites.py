@@ -4,8 +4,8 @@ A suite is a named, frozen selection (DomainBed's sweeps are the model: one name
 is compared).  ``--models`` / ``--testsets`` narrow a suite further.
 
 - ``quick``: every test set at its ``quick_size`` (built under ``ROOT/quick``), the first case
-  of each contrast, every bundled zoo model and baseline: about a minute on 2 CPU cores; what
-  the tests and the README use.
+  of each contrast, every bundled zoo model and baseline, the networks run once per image as in
+  ``main``: a few minutes on 2 CPU cores; what the tests and ``run-default --quick`` use.
 - ``main``: every test set at its ``default_size``, the first case of each contrast, every
   bundled zoo model and the ``multi-otsu`` baseline (``kmeans``, within a few thousandths of it
   on every contrast of the published board, is left to ``full``), the networks run once per
@@ -56,8 +56,9 @@ class Suite:
 
 
 SUITES: dict[str, Suite] = {
-    "quick": Suite("quick", "every test set at its quick size, one case per contrast, every model "
-                   "(about a minute on 2 CPU cores)", "quick", cases_per_contrast=1),
+    "quick": Suite("quick", "every test set at its quick size, one case per contrast, every model, "
+                   "networks run once per image (a few minutes on 2 CPU cores)", "quick",
+                   cases_per_contrast=1, tta=False),
     "main": Suite("main", "every test set at its default size, one case per contrast, every zoo model "
                   "run once per image (no mirror averaging) and multi-otsu (the main job's benchmark "
                   "stage)", "default", cases_per_contrast=1, baselines=("multi-otsu",), tta=False),
