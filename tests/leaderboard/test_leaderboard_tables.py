@@ -227,3 +227,31 @@ def test_only_the_latest_build_of_a_test_set_is_tabled(rows):
     other = [{**r, "testset_sha256": old, "testset_size": 64} for r in stale]
     kept, left = latest_builds(pd.DataFrame(other + rows))
     assert len(kept) == len(other) + len(rows) and left == {}
+
+
+def test_a_table_says_how_its_networks_ran(rows):
+    """The inference suffix of the tabled versions (``zoo_version``) becomes one note: mirror
+    averaging or one pass, and the precision; one procedure per model when they differ."""
+    import pandas as pd
+
+    from synthzoo.leaderboard.tables import describe_inference
+
+    assert describe_inference("inference3") == "inference version 3, mirror averaged where trained flipped, in float32"
+    assert describe_inference("inference3-nomirror-bfloat16") == (
+        "inference version 3, once per image (no mirror averaging), in bfloat16")
+    assert describe_inference("inference2").startswith("inference version 2, once per image")  # before mirroring
+    assert describe_inference("custom-a-b") == "custom-a-b"
+    assert not any(n.startswith("Networks:") for n in board(pd.DataFrame(rows))[0].notes)  # no suffix: no note
+
+    once = [{**r, "model_version": r["model_version"] + "+inference3-nomirror"} if r["model_kind"] != "classical"
+            else r for r in rows]
+    neuro = board(pd.DataFrame(once))[0]
+    assert ("Networks: inference version 3, once per image (no mirror averaging), in float32 "
+            "(`+inference3-nomirror`).") in neuro.notes
+    mixed = [{**r, "model_version": r["model_version"] + ("+inference3-bfloat16" if r["model"] == "unet" else
+                                                          "+inference3-nomirror")}
+             if r["model_kind"] != "classical" else r for r in rows]
+    note = next(n for n in board(pd.DataFrame(mixed))[0].notes if n.startswith("Networks:"))
+    assert note == ("Networks: inference version 3, mirror averaged where trained flipped, in bfloat16 "
+                    "(`+inference3-bfloat16`) for unet; inference version 3, once per image (no mirror "
+                    "averaging), in float32 (`+inference3-nomirror`) for narrow-t1.")

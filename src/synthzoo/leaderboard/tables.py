@@ -18,6 +18,8 @@ narrow baselines (zoo cards with ``baseline: true``), classical baselines, then 
 **Versions.** Where the records hold several versions of a model (``model_version``: new
 weights benchmarked into the same folder), only the latest (by record ``time``) is tabled and
 the table's notes name the versions left out, so a table never averages two different models.
+A note also says how the tabled networks ran (:func:`describe_inference` of their versions'
+inference suffix: mirror averaging or one pass, and the precision).
 The best value of each column (the highest; the lowest for the distances ``hd95`` and ``assd``,
 in mm) is marked (markdown ``**bold**``, LaTeX ``\\textbf``, HTML
 ``class="best"``, CSV ``best=1``).
@@ -120,7 +122,24 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
     out.attrs["trained"] = trained.to_dict()
     out.attrs["superseded"] = superseded
     out.attrs["old_builds"] = old_builds
+    nets = df[df["model_kind"] != "classical"].drop_duplicates("model")
+    out.attrs["inference"] = {m: str(v).partition("+")[2] for m, v in zip(nets["model"], nets["model_version"])
+                              if "+" in str(v)}
     return out
+
+
+def describe_inference(procedure: str) -> str:
+    """What a zoo model version's inference suffix says (:func:`synthzoo.benchmarks.runner.zoo_version`):
+    ``inference3-nomirror-bfloat16`` -> ``inference version 3, once per image (no mirror
+    averaging), in bfloat16``; a suffix of another form is returned as it is."""
+    head, *flags = procedure.split("-")
+    number = head[len("inference"):]
+    if not head.startswith("inference") or not number.isdigit() or len([f for f in flags if f != "nomirror"]) > 1:
+        return procedure
+    once = "nomirror" in flags or int(number) < 3  # mirror averaging came with version 3
+    precision = next((f for f in flags if f != "nomirror"), "float32")
+    how = "once per image (no mirror averaging)" if once else "mirror averaged where trained flipped"
+    return f"inference version {number}, {how}, in {precision}"
 
 
 def _latest(df: pd.DataFrame, group: list[str], version: str) -> tuple[pd.DataFrame, dict[Any, tuple[str, ...]]]:
@@ -248,6 +267,14 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
                         cells[(m, col.key)] = Cell(c.mean, c.sem, c.n, True)
         if any(k == "classical" for _, k in rows):
             notes.append(BASELINE_NOTE)
+        procedures: dict[str, list[str]] = {}
+        for model, kind in rows:
+            if kind != "classical" and model in cases.attrs.get("inference", {}):
+                procedures.setdefault(cases.attrs["inference"][model], []).append(model)
+        if procedures:
+            how = [f"{describe_inference(p)} (`+{p}`)" for p in procedures]
+            notes.append("Networks: " + (how[0] if len(how) == 1 else "; ".join(
+                f"{h} for {', '.join(procedures[p])}" for h, p in zip(how, procedures))) + ".")
         for name in testsets:
             if name in cases.attrs.get("old_builds", {}):
                 old = ", ".join(v[:12] for v in cases.attrs["old_builds"][name])
