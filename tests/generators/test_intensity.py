@@ -186,3 +186,36 @@ def test_neuro_mri_separation_applies_to_csf_gm_wm():
     gm = next(s for s in gen.steps if isinstance(s, GaussianMixture))
     assert len(gm.separate) == 3 and gm.separation == 40.0
     assert create("neuro-mri", spacing=1.5).steps[1].separation == 0.0  # off by default
+
+
+def test_gaussian_mixture_p_close_brings_one_random_pair_of_tissues_within_close_of_each_other():
+    groups = [0, 1, 1, 2, 2, 3]
+    geom6 = Geometry(3000, (4, 4), 6, torch.device("cpu"), (1.0, 1.0))
+
+    def tissue_means(**kw):
+        gm = GaussianMixture(groups=groups, p_grouped=1.0, separate=[1, 2, 3], **kw)
+        return gm.sample_params(geom6, generator=torch.Generator().manual_seed(0))["means"][:, 0]
+
+    def closest(t):  # per sample, the smallest relative difference of a pair of the three tissues
+        rel = (t[:, :, None] / t[:, None, :] - 1).abs() + 1e9 * torch.eye(3)
+        return rel.amin(dim=(1, 2))
+
+    free, m = tissue_means(), tissue_means(p_close=0.5, close=0.1)
+    assert (m[:, 1] == m[:, 2]).all() and (m[:, 3] == m[:, 4]).all()  # groups still shared
+    t = m[:, [1, 3, 5]]
+    near = closest(t) <= 0.1 + 1e-6
+    # half the samples get a close pair, plus the uniform draws that have one anyway
+    base = float((closest(free[:, [1, 3, 5]]) <= 0.1).float().mean())
+    assert 0.05 < base < 0.4 and abs(float(near.float().mean()) - (0.5 + 0.5 * base)) < 0.05
+    # every ordered pair of the three tissues is the one brought close, about equally often
+    changed = (t != free[:, [1, 3, 5]])  # the second of the pair took a new mean
+    assert (changed.sum(1) <= 1).all()
+    counts = changed.sum(0)
+    assert counts.min() > 0.5 * 3000 / 3 * 0.85 and counts.max() < 0.5 * 3000 / 3 * 1.15
+    assert torch.equal(tissue_means(p_close=0.0), free)  # off: the draws of before
+    with pytest.raises(ValueError, match="needs two or more separate classes"):
+        GaussianMixture(groups=groups, p_grouped=1.0, p_close=0.3)
+    with pytest.raises(ValueError, match="p_close is a probability"):
+        GaussianMixture(groups=groups, p_grouped=1.0, separate=[1, 2], p_close=1.5)
+    with pytest.raises(ValueError, match="close is a relative difference"):
+        GaussianMixture(groups=groups, p_grouped=1.0, separate=[1, 2], p_close=0.5, close=1.0)

@@ -84,6 +84,8 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
         stds: SamplerLike = (5.0, 25.0),
         p_grouped: float = 0.5,
         separation: float = 0.0,
+        p_close: float = 0.0,
+        close: float = 0.15,
         rotation: SamplerLike = 15.0,
         scaling: SamplerLike = (0.8, 1.2),
         shear: SamplerLike = 0.012,
@@ -120,7 +122,8 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
             intensity = GaussianMixture(means=means, stds=stds, groups=groups,
                                         p_grouped=p_grouped if groups else 0.0,
                                         separate=brain if groups else (),
-                                        separation=separation if groups else 0.0)
+                                        separation=separation if groups else 0.0,
+                                        p_close=p_close if groups else 0.0, close=close)
         else:
             if len(physical) != n_labels:
                 raise ValueError(f"contrast {contrast!r} needs the physical tissue of every label; "

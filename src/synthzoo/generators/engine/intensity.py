@@ -96,13 +96,19 @@ class GaussianMixture(Step):
     the configurations whose pairwise distances are all >= ``separation`` (``means`` must then be
     a uniform range).  Tissues a network must tell apart are then never of equal brightness, a
     sample that no network could label; any order of the tissues is still drawn.
+
+    ``p_close`` > 0 (needs two or more ``separate`` classes): with that probability per sample
+    and channel, one pair of the ``separate`` classes is drawn at random and the second's mean
+    set to the first's times ``1 + U(-close, close)``: two tissues of nearly the same brightness,
+    as grey matter and CSF are in proton-density-weighted MRI (a tenth apart), which a uniform
+    draw of the means gives rarely.  Drawn after ``separation``, so it overrides it for that pair.
     """
 
     def __init__(self, *, means: SamplerLike = (25.0, 225.0), stds: SamplerLike = (5.0, 25.0),
                  classes: Sequence[int] | None = None, channels: int = 1,
                  zero_background: bool = False, groups: Sequence[int] | None = None,
                  p_grouped: float = 0.0, separate: Sequence[int] = (),
-                 separation: float = 0.0) -> None:
+                 separation: float = 0.0, p_close: float = 0.0, close: float = 0.15) -> None:
         super().__init__()
         self.means = as_sampler(means, name="means")
         self.stds = as_sampler(stds, name="stds")
@@ -117,6 +123,14 @@ class GaussianMixture(Step):
         self.p_grouped = float(p_grouped)
         self.separate = [int(c) for c in separate]
         self.separation = float(separation)
+        if not 0.0 <= p_close <= 1.0:
+            raise ValueError(f"p_close is a probability in [0, 1], got {p_close}")
+        if p_close > 0 and len(self.separate) < 2:
+            raise ValueError("p_close > 0 needs two or more separate classes to bring close")
+        if not 0.0 <= close < 1.0:
+            raise ValueError(f"close is a relative difference in [0, 1), got {close}")
+        self.p_close = float(p_close)
+        self.close = float(close)
         if self.separation < 0:
             raise ValueError(f"separation must be >= 0, got {separation}")
         if self.separation > 0 and len(self.separate) > 1:
@@ -141,6 +155,8 @@ class GaussianMixture(Step):
         stds = self.stds.sample(shape, generator=generator).abs()
         if self.separation > 0 and len(self.separate) > 1:
             means = self._separated(means, K, generator)
+        if self.p_close > 0:  # only then, so that samples without it draw as before
+            means = self._closed(means, K, generator)
         if self.groups is not None and self.p_grouped > 0:
             if len(self.groups) < K:
                 raise ValueError(f"groups maps {len(self.groups)} classes, need {K}")
@@ -168,6 +184,25 @@ class GaussianMixture(Step):
         order = torch.rand((B, C, n), generator=generator, device=generator.device).argsort(dim=-1)
         out = means.clone()
         out[..., idx] = torch.gather(u, 2, order)
+        return out
+
+    def _closed(self, means: torch.Tensor, K: int, generator: torch.Generator) -> torch.Tensor:
+        """``means`` where, with probability ``p_close`` per sample and channel, the second of a
+        random ordered pair of the ``separate`` classes takes the first's mean times
+        ``1 + U(-close, close)``."""
+        idx = [c for c in self.separate if c < K]
+        if len(idx) < 2:
+            return means
+        B, C = means.shape[:2]
+        dev = generator.device
+        pairs = torch.tensor([(a, b) for a in idx for b in idx if a != b], device=means.device)
+        pick = pairs[torch.randint(len(pairs), (B, C), generator=generator, device=dev).to(means.device)]
+        rel = (torch.rand((B, C), generator=generator, device=dev) * 2 - 1).to(means.device) * self.close
+        use = (torch.rand((B, C), generator=generator, device=dev) < self.p_close).to(means.device)
+        src = torch.gather(means, 2, pick[..., :1]).squeeze(-1)
+        dst = torch.gather(means, 2, pick[..., 1:]).squeeze(-1)
+        out = means.clone()
+        out.scatter_(2, pick[..., 1:], torch.where(use, src * (1 + rel), dst).unsqueeze(-1))
         return out
 
     def apply(self, state: State, /, *, params: Params) -> State:
