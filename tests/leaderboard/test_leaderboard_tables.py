@@ -247,11 +247,11 @@ def test_a_table_says_how_its_networks_ran(rows):
             else r for r in rows]
     neuro = board(pd.DataFrame(once))[0]
     assert ("Networks: inference version 3, once per image (no mirror averaging), in float32 "
-            "(`+inference3-nomirror`).") in neuro.notes
+            "(+inference3-nomirror).") in neuro.notes
     mixed = [{**r, "model_version": r["model_version"] + ("+inference3-bfloat16" if r["model"] == "unet" else
                                                           "+inference3-nomirror")}
              if r["model_kind"] != "classical" else r for r in rows]
     note = next(n for n in board(pd.DataFrame(mixed))[0].notes if n.startswith("Networks:"))
     assert note == ("Networks: inference version 3, mirror averaged where trained flipped, in bfloat16 "
-                    "(`+inference3-bfloat16`) for unet; inference version 3, once per image (no mirror "
-                    "averaging), in float32 (`+inference3-nomirror`) for narrow-t1.")
+                    "(+inference3-bfloat16) for unet; inference version 3, once per image (no mirror "
+                    "averaging), in float32 (+inference3-nomirror) for narrow-t1.")

@@ -272,7 +272,7 @@ def board(df: pd.DataFrame, metric: str = "dice") -> list[DomainTable]:
             if kind != "classical" and model in cases.attrs.get("inference", {}):
                 procedures.setdefault(cases.attrs["inference"][model], []).append(model)
         if procedures:
-            how = [f"{describe_inference(p)} (`+{p}`)" for p in procedures]
+            how = [f"{describe_inference(p)} (+{p})" for p in procedures]
             notes.append("Networks: " + (how[0] if len(how) == 1 else "; ".join(
                 f"{h} for {', '.join(procedures[p])}" for h, p in zip(how, procedures))) + ".")
         for name in testsets:
