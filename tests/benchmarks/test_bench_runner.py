@@ -155,7 +155,7 @@ def test_a_suite_without_mirror_averaging_runs_each_network_once_as_a_version_of
     records = read_records(out / "records.jsonl")
     assert mirrored["tta"] is True and mirrored["new"] == 4 and mirrored["skipped"] == 4
     assert records[: len(first)] == first
-    again = [r for r in records[len(first):]]
+    again = records[len(first):]
     assert {r["model"] for r in again} == {zoo} and len(again) == 4 * labels
     assert all(r["model_version"] == f"{r['weights_sha256']}+inference{INFERENCE_VERSION}{suffix}"
                for r in again)

@@ -51,8 +51,29 @@ TIMING_FIELDS = ("time", "seconds")
 #: metric fields (numbers or null), see :mod:`synthzoo.metrics`
 METRIC_FIELDS = ("dice", "volume_similarity", "hd95", "assd", "object_f1")
 IDENTITY = ("model", "model_version", "testset", "testset_size", "testset_seed", "case", "case_sha256", "label")
+
 #: the identity of a run (all its rows): :data:`IDENTITY` but the label
 RUN_IDENTITY = tuple(k for k in IDENTITY if k != "label")
+
+#: the flag in a zoo model's version (``SHA+inference3-nomirror``) of a prediction that was not
+#: mirror averaged (:func:`synthzoo.benchmarks.runner.zoo_version` writes it,
+#: :func:`describe_inference` reads it)
+NOMIRROR = "nomirror"
+
+
+def describe_inference(procedure: str) -> str:
+    """What a zoo model version's inference suffix says (:func:`synthzoo.benchmarks.runner.zoo_version`):
+    ``inference3-nomirror-bfloat16`` -> ``inference version 3, once per image (no mirror
+    averaging), in bfloat16``; a suffix of another form is returned as it is."""
+    head, *flags = procedure.split("-")
+    number = head[len("inference"):]
+    if not head.startswith("inference") or not number.isdigit() or len([f for f in flags if f != NOMIRROR]) > 1:
+        return procedure
+    once = NOMIRROR in flags or int(number) < 3  # mirror averaging came with version 3
+    precision = next((f for f in flags if f != NOMIRROR), "float32")
+    how = "once per image (no mirror averaging)" if once else "mirror averaged where trained flipped"
+    return f"inference version {number}, {how}, in {precision}"
+
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

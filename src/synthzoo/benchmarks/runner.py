@@ -105,7 +105,7 @@ def zoo_version(weights_sha256: str, precision: str = "float32", tta: bool = Tru
     (``-bfloat16``), so that a change of any of them is a new run."""
     from synthzoo.zoo.predict import INFERENCE_VERSION
 
-    return (f"{weights_sha256}+inference{INFERENCE_VERSION}" + ("" if tta else "-nomirror")
+    return (f"{weights_sha256}+inference{INFERENCE_VERSION}" + ("" if tta else f"-{rec.NOMIRROR}")
             + ("" if precision == "float32" else f"-{precision}"))
 
 

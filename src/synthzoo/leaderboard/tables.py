@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from synthzoo._io import save_figure, write_text
-from synthzoo.benchmarks.records import RECORDS, RecordError, frame
+from synthzoo.benchmarks.records import RECORDS, RecordError, describe_inference, frame
 from synthzoo.metrics import LOWER_IS_BETTER
 
 METRICS = {"dice": "Dice", "volume_similarity": "volume similarity", "hd95": "HD95 (mm)",
@@ -126,20 +126,6 @@ def per_case(df: pd.DataFrame, metric: str = "dice") -> pd.DataFrame:
     out.attrs["inference"] = {m: str(v).partition("+")[2] for m, v in zip(nets["model"], nets["model_version"])
                               if "+" in str(v)}
     return out
-
-
-def describe_inference(procedure: str) -> str:
-    """What a zoo model version's inference suffix says (:func:`synthzoo.benchmarks.runner.zoo_version`):
-    ``inference3-nomirror-bfloat16`` -> ``inference version 3, once per image (no mirror
-    averaging), in bfloat16``; a suffix of another form is returned as it is."""
-    head, *flags = procedure.split("-")
-    number = head[len("inference"):]
-    if not head.startswith("inference") or not number.isdigit() or len([f for f in flags if f != "nomirror"]) > 1:
-        return procedure
-    once = "nomirror" in flags or int(number) < 3  # mirror averaging came with version 3
-    precision = next((f for f in flags if f != "nomirror"), "float32")
-    how = "once per image (no mirror averaging)" if once else "mirror averaged where trained flipped"
-    return f"inference version {number}, {how}, in {precision}"
 
 
 def _latest(df: pd.DataFrame, group: list[str], version: str) -> tuple[pd.DataFrame, dict[Any, tuple[str, ...]]]:

@@ -194,11 +194,11 @@ class GaussianMixture(Step):
         if len(idx) < 2:
             return means
         B, C = means.shape[:2]
-        dev = generator.device
-        pairs = torch.tensor([(a, b) for a in idx for b in idx if a != b], device=means.device)
-        pick = pairs[torch.randint(len(pairs), (B, C), generator=generator, device=dev).to(means.device)]
-        rel = (torch.rand((B, C), generator=generator, device=dev) * 2 - 1).to(means.device) * self.close
-        use = (torch.rand((B, C), generator=generator, device=dev) < self.p_close).to(means.device)
+        dev = generator.device  # the means' device too (samplers draw there), as in _separated
+        pairs = torch.tensor([(a, b) for a in idx for b in idx if a != b], device=dev)
+        pick = pairs[torch.randint(len(pairs), (B, C), generator=generator, device=dev)]
+        rel = (torch.rand((B, C), generator=generator, device=dev) * 2 - 1) * self.close
+        use = torch.rand((B, C), generator=generator, device=dev) < self.p_close
         src = torch.gather(means, 2, pick[..., :1]).squeeze(-1)
         dst = torch.gather(means, 2, pick[..., 1:]).squeeze(-1)
         out = means.clone()
