@@ -241,3 +241,31 @@ def test_partial_volume_synthesizes_on_the_anatomy_grid_and_averages_onto_the_ou
     plain = create("neuro-mri", spacing=1.5, **off)
     assert plain.synthesis_spacing == 1.5 and plain.config()["partial_volume"] is False
     assert plain.default_labels(batch=1, size=64, dims=2, generator=g).shape == (1, 1, 64, 64)
+
+
+def test_neuro_mri_p_fov_crops_the_field_of_view_before_normalising_and_is_off_by_default():
+    """``p_fov``: a sample keeps a random box of its field of view; outside it the image is 0
+    (the minimum after normalisation, as zero padding at inference is) and the target is
+    background.  ``p_fov=0`` leaves every draw as it was."""
+    kw = dict(p_head_slice=0.0, noise_std=(0.01, 0.02))
+
+    def sample(**extra):
+        gen = create("neuro-mri", **kw, **extra)
+        g = torch.Generator().manual_seed(5)
+        lab = gen.default_labels(batch=6, size=(96, 96), dims=2, generator=g)
+        return gen, gen.apply(lab, params=gen.sample_params(lab, generator=g))
+
+    gen0, plain = sample()
+    _, same = sample(p_fov=0.0)
+    assert gen0.config()["p_fov"] == 0.0 and torch.equal(plain.image, same.image)
+    gen, s = sample(p_fov=1.0, fov=(0.4, 0.6))
+    assert gen.config()["p_fov"] == 1.0
+    for b in range(s.image.shape[0]):
+        img, lab = s.image[b, 0], s.labels[b, 0]
+        assert float(img.min()) == 0.0 and float(img.max()) == 1.0
+        signal = img > 0
+        rows, cols = signal.any(1).nonzero().flatten(), signal.any(0).nonzero().flatten()
+        box = torch.zeros_like(signal)
+        box[int(rows[0]) : int(rows[-1]) + 1, int(cols[0]) : int(cols[-1]) + 1] = True
+        assert float(box.float().mean()) <= 0.6 * 0.6 + 0.05
+        assert bool((lab[~box] == 0).all())  # no tissue target outside the kept box

@@ -119,3 +119,49 @@ def test_labels_resampled_by_nearest_neighbour():
     p = t.sample_params(geom((24, 24, 24), 2), generator=torch.Generator().manual_seed(4))
     out = t.apply(State(labels), params=p).labels
     assert set(out.unique().tolist()) <= {0, 10, 20, 30}
+
+
+def test_field_of_view_keeps_one_random_box_per_sample_and_zeroes_image_and_labels_outside():
+    """``FieldOfView``: with probability ``p`` a sample keeps an axis-aligned box whose side
+    along each axis is a fraction in ``size`` of the sample's, at a random place; outside it the
+    image is zero and the labels are 0.  Inside, nothing changes; ``p=0`` changes nothing."""
+    import pytest
+
+    from synthzoo.generators.engine.base import Geometry, State
+    from synthzoo.generators.engine.spatial import FieldOfView
+
+    b, shape = 64, (40, 50)
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(1, 5, (b, 1, *shape), generator=g)
+    image = torch.rand((b, 1, *shape), generator=g) + 0.5  # never zero
+    geom = Geometry(b, shape, 5, torch.device("cpu"), (1.0, 1.0))
+    step = FieldOfView(p=0.5, size=(0.3, 0.8))
+    params = step.sample_params(geom, generator=g)
+    out = step.apply(State(labels, image, (1.0, 1.0)), params=params)
+    on = params["on"]
+    assert 15 < int(on.sum()) < 49  # about half of 64
+    starts = set()
+    for k in range(b):
+        kept = out.image[k, 0] != 0
+        assert torch.equal(kept, out.labels[k, 0] != 0)
+        assert torch.equal(out.image[k, 0][kept], image[k, 0][kept])
+        assert torch.equal(out.labels[k, 0][kept], labels[k, 0][kept])
+        if not on[k]:
+            assert bool(kept.all())
+            continue
+        rows, cols = kept.any(1).nonzero().flatten(), kept.any(0).nonzero().flatten()
+        # one box: every voxel between its first and last row and column is kept
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+        assert int(kept.sum()) == (r1 - r0 + 1) * (c1 - c0 + 1)
+        for n, side in ((shape[0], r1 - r0 + 1), (shape[1], c1 - c0 + 1)):
+            assert 0.3 * n - 1 <= side <= 0.8 * n + 1
+        starts.add((r0, c0))
+    assert len(starts) > int(on.sum()) // 2  # the box moves from sample to sample
+    same = FieldOfView(p=0.0).apply(State(labels, image, (1.0, 1.0)),
+                                    params=FieldOfView(p=0.0).sample_params(geom, generator=g))
+    assert torch.equal(same.image, image) and torch.equal(same.labels, labels)
+    with pytest.raises(ValueError, match="p_fov"):
+        FieldOfView(p=1.5)
+    for bad in ((0.0, 0.5), (0.5, 1.2), 0.0):
+        with pytest.raises(ValueError, match="fov"):
+            FieldOfView(p=0.5, size=bad)

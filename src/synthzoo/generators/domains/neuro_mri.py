@@ -23,7 +23,11 @@ Anatomy (``anatomy=``, :mod:`synthzoo.anatomy`):
   the image is zero outside the brain and the non-brain labels become background, and half
   of those samples lose the CSF around the brain too (brain masks keep it or cut it), so that
   a network run on a skull-stripped scan does not take the rim where the brain meets the
-  masked-out background for CSF.
+  masked-out background for CSF.  With probability ``p_fov`` a sample keeps only a random
+  box of its field of view (each side a fraction ``fov`` of the sample's; :class:`FieldOfView`):
+  zero image and background labels outside, as an image cropped to part of the head looks
+  once padded to the network's input, so that a network run on such a crop (a partial field
+  of view, a scan cropped to a region of the brain) does not take its edge for the head's.
   With ``partial_volume`` (default off, so that older recipes draw as before) a sample is
   synthesized on the anatomy's own grid (1 mm for ``synthseg-20``) and averaged onto the
   output grid of ``spacing``: each output voxel's intensity is the mean over the fine voxels
@@ -52,7 +56,7 @@ from synthzoo.generators.engine.base import Generator, Geometry, Params, State, 
 from synthzoo.generators.engine.intensity import (BiasField, FixedContrast, GaussianMixture, Gamma, Noise,
                                            Normalize, Resolution)
 from synthzoo.generators.engine.samplers import SamplerLike
-from synthzoo.generators.engine.spatial import RandomSpatial
+from synthzoo.generators.engine.spatial import FieldOfView, RandomSpatial
 
 #: T1-weighted (spoiled gradient echo-like) intensity of each physical tissue, 0-255 scale:
 #: the one contrast of the narrow baseline.
@@ -100,6 +104,8 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
         noise_std: SamplerLike = (0.0, 0.05),
         flip: float = 0.5,
         partial_volume: bool = False,
+        p_fov: float = 0.0,
+        fov: SamplerLike = (0.3, 0.9),
     ) -> None:
         from synthzoo.anatomy import get_source
 
@@ -144,6 +150,9 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
             if anatomy == "mni152-tissue":
                 raise ValueError("p_stripped needs a whole-head anatomy source (e.g. synthseg-20)")
             steps.append(SkullStrip(source, p=p_stripped))
+        p_fov = probability("p_fov", p_fov)
+        if p_fov:  # only then, so that samples without it draw as before
+            steps.append(FieldOfView(p=p_fov, size=fov))
         steps.append(Normalize())
         super().__init__(steps, n_labels=n_labels, label_names=names, target_lut=list(lut),
                          spacing=spacing)
@@ -153,6 +162,7 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
         self.n_extra = int(n_extra)
         self.p_head_slice = probability("p_head_slice", p_head_slice)
         self.p_stripped = p_stripped
+        self.p_fov = p_fov
         self._source = source
         self.init_partial_volume(partial_volume, source.spacing)
 
@@ -183,7 +193,7 @@ class NeuroMRI(anatomy.PartialVolume, Generator):
 
     def config(self) -> dict:
         return {**super().config(), "anatomy": self.anatomy, "p_head_slice": self.p_head_slice,
-                "p_stripped": self.p_stripped, "target": self.target,
+                "p_stripped": self.p_stripped, "p_fov": self.p_fov, "target": self.target,
                 "partial_volume": self.partial_volume,
                 "contrast": self.contrast}
 

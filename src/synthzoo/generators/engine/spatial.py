@@ -260,3 +260,50 @@ def upsample_grid(q: torch.Tensor, out_shape: Sequence[int]) -> torch.Tensor:
     if work[0] != out_shape[0]:
         x = apply_along(x, interp_matrix(work[0], out_shape[0], q.device), 0)
     return x.reshape(q.shape[0], *out_shape, d)
+
+
+class FieldOfView(Step):
+    """A field of view smaller than the sample, with probability ``p`` per sample: outside a
+    random axis-aligned box the image is set to zero and the labels to index 0 (background).
+    The box's side along each axis is the fraction ``size`` (drawn per sample and axis) of the
+    sample's, at a uniformly random place.  This is what a network sees when it is run on an
+    image cropped to part of the anatomy (a partial field of view, a scan cropped to a region
+    of the brain) and padded with zeros to its input size, so that it does not take the
+    crop's edge for the edge of the head.  Place it before the final normalisation, after the
+    noise, so that the zeros are the image's minimum as the padding is."""
+
+    def __init__(self, *, p: float = 0.0, size: SamplerLike = (0.3, 0.9)) -> None:
+        super().__init__()
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"p_fov must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.size = as_sampler(size, name="fov")
+        low = float(getattr(self.size, "low", getattr(self.size, "value", self.size.upper)))
+        if not 0.0 < low <= self.size.upper <= 1.0:
+            raise ValueError(f"fov is a fraction of the sample's side in (0, 1], got {size}")
+
+    def sample_params(self, geom: Geometry, /, *, generator: torch.Generator) -> Params:
+        b, d = geom.batch, geom.dims
+        on = torch.rand((b,), generator=generator, device=generator.device) < self.p
+        frac = self.size.sample((b, d), generator=generator).clamp(0.0, 1.0)
+        start = torch.rand((b, d), generator=generator, device=generator.device) * (1.0 - frac)
+        return {"on": on, "start": start, "stop": start + frac}
+
+    def apply(self, state: State, /, *, params: Params) -> State:
+        lab = state.labels
+        b, spatial = lab.shape[0], lab.shape[2:]
+        dev = lab.device
+        start, stop = params["start"].to(dev), params["stop"].to(dev)
+        keep = (~params["on"].to(dev)).view((b, 1) + (1,) * len(spatial))
+        inside = torch.ones((b, 1, *spatial), dtype=torch.bool, device=dev)
+        for axis, n in enumerate(spatial):
+            centre = (torch.arange(n, device=dev, dtype=start.dtype) + 0.5) / n
+            along = (centre >= start[:, axis, None]) & (centre < stop[:, axis, None])  # (B, n)
+            shape = [b, 1] + [1] * len(spatial)
+            shape[2 + axis] = n
+            inside = inside & along.view(shape)
+        keep = keep | inside
+        image = state.image
+        if image is not None:
+            image = torch.where(keep, image, torch.zeros((), dtype=image.dtype, device=image.device))
+        return State(torch.where(keep, lab, torch.zeros_like(lab)), image, state.spacing)
