@@ -71,3 +71,39 @@ def test_benchmark_workers_follow_the_usable_cores(monkeypatch, tmp_path):
         assert seen[-1] == used
     with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
         pipeline.run_default(tmp_path / "o", workers=-1)
+
+
+def test_held_out_zoo_results_are_reused_only_for_the_same_weights_run_once_per_image(tmp_path, monkeypatch):
+    """The zoo stage runs each network once per image and measures a model again when its JSON
+    is of other weights or of mirror averaging (written before, without ``"tta": false``)."""
+    from rich.progress import Progress
+
+    import synthzoo.pipeline as pipeline
+    import synthzoo.zoo.heldout as heldout
+
+    calls = []
+
+    def fake(model, card, *, slices=None, tta=True, device="cpu"):
+        calls.append((card.name, tta))
+        return {"t1": {"background": 1.0}}, {}
+
+    monkeypatch.setattr(heldout, "evaluate", fake)
+
+    def stage():
+        calls.clear()
+        with Progress(disable=True) as p:
+            return pipeline._zoo(tmp_path, True, p, lambda s: None)
+
+    paths = stage()
+    assert len(paths) >= 2 and sorted(calls) == sorted((n, False) for n in paths)
+    assert all(json.loads(Path(p).read_text())["tta"] is False for p in paths.values())
+    assert stage() == paths and calls == []
+    first, second = list(paths)[:2]
+    other = json.loads(Path(paths[first]).read_text())
+    other["sha256"] = "0" * 64
+    Path(paths[first]).write_text(json.dumps(other))
+    mirrored = json.loads(Path(paths[second]).read_text())
+    del mirrored["tta"]
+    Path(paths[second]).write_text(json.dumps(mirrored))
+    stage()
+    assert sorted(calls) == sorted([(first, False), (second, False)])

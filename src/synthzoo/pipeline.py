@@ -6,7 +6,8 @@ Stages run in order, each writing under ``out``:
 2. ``testsets``: every registered test set built as a chunked Zarr store (small default
    sizes; ``quick``: tiny ones) and a figure of each, one panel per contrast;
 3. ``zoo``: every bundled zoo model evaluated on the held-out neuro anatomy it never
-   trained on (Dice per class, JSON per model);
+   trained on (Dice per class, JSON per model; each network run once per image, as in the
+   benchmark stage; a JSON of other weights or of mirror averaging is measured again);
 4. ``benchmark``: the bundled zoo models and the classical baselines on the test sets of
    stage 2, one case per contrast, each network run once per image (suite ``main``; ``quick``:
    suite ``quick``; records,
@@ -81,16 +82,25 @@ def _zoo(out: Path, quick: bool, progress, log: Callable[[str], None]) -> dict[s
     paths = {}
     for card in cards:
         path = out / "zoo" / f"{card.name}{'-quick' if quick else ''}.json"
-        if not path.exists():
+        if not _measured(path, card.sha256):
             t = time.perf_counter()
             model = create_model(card.name, pretrained=True, offline=True)
-            metrics, _ = evaluate(model, card, slices=slice(12, 14) if quick else None)
-            write_text(path, json.dumps({"model": card.name, "sha256": card.sha256, "dice": metrics,
+            metrics, _ = evaluate(model, card, slices=slice(12, 14) if quick else None, tta=False)
+            write_text(path, json.dumps({"model": card.name, "sha256": card.sha256, "tta": False, "dice": metrics,
                                          "seconds": round(time.perf_counter() - t, 2)}, indent=1))
             log(f"{path} ({time.perf_counter() - t:.1f} s)")
         paths[card.name] = str(path)
         progress.advance(task)
     return paths
+
+
+def _measured(path: Path, sha256: str) -> bool:
+    """Whether ``path`` holds a held-out result of these weights, run once per image."""
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(done, dict) and done.get("sha256") == sha256 and done.get("tta") is False
 
 
 def auto_workers() -> int | None:

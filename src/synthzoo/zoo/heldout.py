@@ -45,10 +45,10 @@ def heldout_images() -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None
+def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None, tta: bool = True
              ) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
     """Dice per class on the held-out slab (or its axial ``slices``) for each image; also
-    returns predictions."""
+    returns predictions.  ``tta``: mirror averaging (:func:`~synthzoo.zoo.predict.predict_array`)."""
     from synthzoo.zoo.predict import predict_array
 
     sel = (..., slices if slices is not None else slice(None))
@@ -62,7 +62,7 @@ def evaluate(model, card, *, device: str = "cpu", slices: slice | None = None
     metrics, preds = {}, {}
     for name, img in heldout_images().items():
         img = img[sel]
-        pred = predict_array(model, card, img, spacing=(1.0, 1.0, 1.0), device=device).argmax(0)
+        pred = predict_array(model, card, img, spacing=(1.0, 1.0, 1.0), device=device, tta=tta).argmax(0)
         preds[name] = pred
         metrics[name] = {k: round(v, 4) for k, v in zip(card.label_names, dice_per_class(pred, truth, card.n_classes))}
     return metrics, preds
