@@ -174,19 +174,11 @@ def test_stripped_samples_are_zero_outside_the_brain_and_sometimes_lose_the_oute
     (FreeSurfer label 24).  ``p_stripped=0`` leaves every draw as it was."""
     import pytest
 
-    kw = dict(p_head_slice=0.0, bias_std=0.0, noise_std=(0.01, 0.02))
-
     def sample(**extra):
-        gen = create("neuro-mri", **kw, **extra)
-        g = torch.Generator().manual_seed(3)
-        lab = gen.default_labels(batch=12, size=(128, 128), dims=2, generator=g)
-        return gen, gen.apply(lab, params=gen.sample_params(lab, generator=g))
+        return _slices(dict(p_head_slice=0.0, bias_std=0.0, noise_std=(0.01, 0.02), **extra),
+                       seed=3, batch=12, size=128)
 
-    gen0, plain = sample()
-    _, same = sample(p_stripped=0.0)
-    assert gen0.config()["p_stripped"] == 0.0 and torch.equal(plain.image, same.image)
-    gen, s = sample(p_stripped=1.0)
-    assert gen.config()["p_stripped"] == 1.0
+    gen, s, plain = _off_then_on(sample, "p_stripped", {})
     cut = []
     for b in range(s.image.shape[0]):
         head, brain = plain.labels[b, 0], s.labels[b, 0]
@@ -247,19 +239,10 @@ def test_neuro_mri_p_fov_crops_the_field_of_view_before_normalising_and_is_off_b
     """``p_fov``: a sample keeps a random box of its field of view; outside it the image is 0
     (the minimum after normalisation, as zero padding at inference is) and the target is
     background.  ``p_fov=0`` leaves every draw as it was."""
-    kw = dict(p_head_slice=0.0, noise_std=(0.01, 0.02))
-
     def sample(**extra):
-        gen = create("neuro-mri", **kw, **extra)
-        g = torch.Generator().manual_seed(5)
-        lab = gen.default_labels(batch=6, size=(96, 96), dims=2, generator=g)
-        return gen, gen.apply(lab, params=gen.sample_params(lab, generator=g))
+        return _slices(dict(p_head_slice=0.0, noise_std=(0.01, 0.02), **extra), seed=5, batch=6, size=96)
 
-    gen0, plain = sample()
-    _, same = sample(p_fov=0.0)
-    assert gen0.config()["p_fov"] == 0.0 and torch.equal(plain.image, same.image)
-    gen, s = sample(p_fov=1.0, fov=(0.4, 0.6))
-    assert gen.config()["p_fov"] == 1.0
+    gen, s, _ = _off_then_on(sample, "p_fov", {"fov": (0.4, 0.6)})
     for b in range(s.image.shape[0]):
         img, lab = s.image[b, 0], s.labels[b, 0]
         assert float(img.min()) == 0.0 and float(img.max()) == 1.0
@@ -269,3 +252,22 @@ def test_neuro_mri_p_fov_crops_the_field_of_view_before_normalising_and_is_off_b
         box[int(rows[0]) : int(rows[-1]) + 1, int(cols[0]) : int(cols[-1]) + 1] = True
         assert float(box.float().mean()) <= 0.6 * 0.6 + 0.05
         assert bool((lab[~box] == 0).all())  # no tissue target outside the kept box
+
+
+def _slices(kwargs, *, seed, batch, size):
+    """A ``neuro-mri`` generator of ``kwargs`` and a batch of its 2D samples drawn with ``seed``."""
+    gen = create("neuro-mri", **kwargs)
+    g = torch.Generator().manual_seed(seed)
+    lab = gen.default_labels(batch=batch, size=(size, size), dims=2, generator=g)
+    return gen, gen.apply(lab, params=gen.sample_params(lab, generator=g))
+
+
+def _off_then_on(sample, option, extra):
+    """``option`` at 0 draws exactly what the generator without it draws; returns the
+    generator and samples with ``option`` at 1 (and ``extra``), and the samples without it."""
+    gen0, plain = sample()
+    _, same = sample(**{option: 0.0})
+    assert gen0.config()[option] == 0.0 and torch.equal(plain.image, same.image)
+    gen, s = sample(**{option: 1.0}, **extra)
+    assert gen.config()[option] == 1.0
+    return gen, s, plain
